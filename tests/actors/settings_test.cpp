@@ -1,0 +1,86 @@
+#include <actors/settings.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+actors::settings make(std::vector<const char*> args, std::map<std::string, std::string> env = {}) {
+  args.insert(args.begin(), "svc");
+  return actors::settings{static_cast<int>(args.size()), args.data(), std::move(env)};
+}
+
+std::string failure_of(const actors::settings& s) {
+  try {
+    s.finish();
+  } catch (const actors::settings_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST(settings, flag_beats_environment_beats_default) {
+  auto s = make({"--RabbitMQHost=flag-host"}, {{"RabbitMQHost", "env-host"}, {"RabbitMQPort", "5673"}});
+  EXPECT_EQ(s.text("RabbitMQHost", "localhost", ""), "flag-host");
+  EXPECT_EQ(s.port("RabbitMQPort", 5672, ""), 5673);
+  EXPECT_EQ(s.text("CommandService", "http://x", ""), "http://x");
+  EXPECT_NO_THROW(s.finish());
+}
+
+TEST(settings, aspnet_nesting_with_colon_or_double_underscore) {
+  auto s = make({"--ConnectionStrings:PlatformsConn", "host=db password=secret"});
+  EXPECT_EQ(s.connection_string("ConnectionStrings__PlatformsConn", "x", ""),
+            "host=db password=secret");
+  EXPECT_NO_THROW(s.finish());
+}
+
+TEST(settings, bad_values_name_the_setting_and_the_problem) {
+  auto s = make({"--RabbitMQPort=70000", "--Timeout=soon"}, {{"Verbose", "maybe"}});
+  s.port("RabbitMQPort", 5672, "");
+  s.duration("Timeout", 1s, "");
+  s.boolean("Verbose", false, "");
+  auto msg = failure_of(s);
+  EXPECT_NE(msg.find("RabbitMQPort='70000': out of range [1, 65535]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Timeout='soon': not a duration"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Verbose='maybe': not a boolean"), std::string::npos) << msg;
+}
+
+TEST(settings, unknown_flags_and_malformed_arguments_are_rejected) {
+  auto s = make({"--Typo=1", "stray"});
+  auto msg = failure_of(s);
+  EXPECT_NE(msg.find("--Typo: unknown setting"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("argument 'stray'"), std::string::npos) << msg;
+}
+
+TEST(settings, empty_text_is_an_error) {
+  auto s = make({"--RabbitMQHost="});
+  s.text("RabbitMQHost", "localhost", "");
+  EXPECT_NE(failure_of(s).find("RabbitMQHost='': must not be empty"), std::string::npos);
+}
+
+TEST(settings, secrets_are_masked_in_the_log_fields) {
+  auto s = make({}, {{"Conn", "host=db user=u password=hunter2 dbname=p"},
+                     {"Url", "amqp://user:hunter2@broker:5672/"},
+                     {"Key", "hunter2"}});
+  s.connection_string("Conn", "", "");
+  s.connection_string("Url", "", "");
+  s.secret("Key", "", "");
+  for (auto& f : s.masked())
+    EXPECT_EQ(f.value.find("hunter2"), std::string::npos) << f.key << "=" << f.value;
+  EXPECT_EQ(s.masked()[0].value, "host=db user=u password=*** dbname=p");
+}
+
+TEST(settings, durations_and_integers_parse_strictly) {
+  EXPECT_EQ(actors::parse_duration("250ms"), 250ms);
+  EXPECT_EQ(actors::parse_duration("2s"), 2000ms);
+  EXPECT_EQ(actors::parse_duration("5m"), 300'000ms);
+  EXPECT_EQ(actors::parse_duration("40"), 40ms);
+  EXPECT_FALSE(actors::parse_duration("-1s"));
+  EXPECT_FALSE(actors::parse_duration("1.5s"));
+  EXPECT_FALSE(actors::parse_integer("12abc"));
+  EXPECT_FALSE(actors::parse_integer(""));
+  EXPECT_EQ(actors::parse_integer("-7"), -7);
+}
