@@ -28,10 +28,9 @@ struct common_settings {
 
 common_settings read_common(settings& s) {
   common_settings c;
-  auto level = s.text("LogLevel", "info", "minimum log level: debug, info, warn, error");
-  if (!log::parse_level(level, c.log_level))
-    throw settings_error("invalid settings:\n  LogLevel='" + level
-                         + "': expected debug, info, warn or error");
+  auto level = s.choice("LogLevel", "info", {"debug", "info", "warn", "error"},
+                        "minimum log level");
+  log::parse_level(level, c.log_level);
   c.shutdown_timeout = s.duration("ShutdownTimeout", c.shutdown_timeout,
                                   "time to finish in-flight work after SIGTERM");
   c.actor_threads = s.integer("ActorThreads", c.actor_threads, 1, 64,

@@ -147,6 +147,20 @@ std::string settings::connection_string(const std::string& name, const std::stri
   return value;
 }
 
+std::string settings::choice(const std::string& name, const std::string& fallback,
+                             const std::vector<std::string>& allowed, const std::string& help) {
+  auto value = raw(name).value_or(fallback);
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    std::string list;
+    for (auto& a : allowed)
+      list += (list.empty() ? "" : ", ") + a;
+    problem(name, value, "expected one of " + list);
+    value = fallback;
+  }
+  record(name, help, value, fallback);
+  return value;
+}
+
 std::int64_t settings::integer(const std::string& name, std::int64_t fallback, std::int64_t min,
                                std::int64_t max, const std::string& help) {
   auto text = raw(name);

@@ -84,3 +84,10 @@ TEST(settings, durations_and_integers_parse_strictly) {
   EXPECT_FALSE(actors::parse_integer(""));
   EXPECT_EQ(actors::parse_integer("-7"), -7);
 }
+
+TEST(settings, choices_accept_only_the_listed_values) {
+  auto s = make({"--Mode=fast"}, {{"Level", "warn"}});
+  EXPECT_EQ(s.choice("Level", "info", {"info", "warn"}, ""), "warn");
+  EXPECT_EQ(s.choice("Mode", "safe", {"safe", "careful"}, ""), "safe");
+  EXPECT_NE(failure_of(s).find("Mode='fast': expected one of safe, careful"), std::string::npos);
+}

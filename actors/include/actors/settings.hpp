@@ -35,6 +35,9 @@ public:
   // A libpq/SOCI connection string; its password is masked in logs.
   std::string connection_string(const std::string& name, const std::string& fallback,
                                 const std::string& help);
+  // One of `allowed` (exact match).
+  std::string choice(const std::string& name, const std::string& fallback,
+                     const std::vector<std::string>& allowed, const std::string& help);
   std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t min,
                        std::int64_t max, const std::string& help);
   std::uint16_t port(const std::string& name, std::uint16_t fallback, const std::string& help);
