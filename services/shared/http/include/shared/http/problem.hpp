@@ -1,0 +1,35 @@
+#pragma once
+// RFC 7807 problem details, the body of every 4xx/5xx response:
+//   {"type":"https://tools.ietf.org/html/rfc7231#section-6.5.1",
+//    "title":"One or more validation errors occurred.","status":400,
+//    "errors":{"name":["The name field is required."]},"traceId":"..."}
+// Types and titles follow what ASP.NET Core answers, so clients of the
+// course's services see the same shape.
+#include <httplib.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace shared::http {
+
+struct problem {
+  int status = 500;
+  std::string title;
+  std::string detail;                                     // omitted when empty
+  std::map<std::string, std::vector<std::string>> errors; // omitted when empty
+};
+
+// A problem with the standard type/title for `status`.
+problem make_problem(int status, std::string detail = {});
+
+// The RFC 7231 section URI for `status` (used as `type`).
+std::string problem_type(int status);
+
+// JSON text; `trace_id` (the request id) is added when not empty.
+std::string to_json(const problem& p, const std::string& trace_id = {});
+
+// Answers `res` with `p` as application/problem+json, echoing the request id.
+void reply(httplib::Response& res, const problem& p);
+
+} // namespace shared::http

@@ -1,0 +1,47 @@
+#pragma once
+// Sets up a cpp-httplib server the way both services need it:
+// - TCP_NODELAY (without it keep-alive answers wait ~40 ms: 580 vs 25,000 req/s),
+// - a worker per connection for `max_connections` keep-alive connections,
+//   and keep-alive connections not closed after 5 requests,
+// - bodies over `max_body` -> 413, writes without a JSON content type -> 415,
+//   a known path with another method -> 405 + Allow, unknown path -> 404,
+//   a handler's exception -> 500; all as problem+json, the server keeps serving,
+// - X-Request-Id taken from the request (or generated) and echoed,
+// - http_requests_total{method,route,status} and
+//   http_request_duration_seconds{route} in the metrics registry.
+//
+//   httplib::Server svr;
+//   configure(svr, options, metrics, "platform.http",
+//             {{"/api/platforms/([^/]+)", "/api/platforms/{id}", get_one, nullptr}});
+//   svr.bind_to_port(host, port); svr.listen_after_bind();
+#include "shared/http/metrics.hpp"
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace shared::http {
+
+struct server_options {
+  std::size_t max_connections = 256; // served at once, each by its own worker
+  std::size_t max_body = 64 * 1024;  // bytes
+  std::size_t keep_alive_max_requests = 1'000'000;
+  std::chrono::seconds keep_alive_timeout{5};
+};
+
+using handler = httplib::Server::Handler;
+
+struct route {
+  std::string pattern; // cpp-httplib regex, matched against the whole path
+  std::string label;   // the route in metrics and logs, e.g. "/api/platforms/{id}"
+  handler get;         // may be empty
+  handler post;        // may be empty; only called with a JSON content type
+};
+
+// `log_actor` names the server in log lines (e.g. "platform.http").
+void configure(httplib::Server& svr, const server_options& options, metrics_registry& metrics,
+               const std::string& log_actor, const std::vector<route>& routes);
+
+} // namespace shared::http

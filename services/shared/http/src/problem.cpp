@@ -1,0 +1,70 @@
+#include "shared/http/problem.hpp"
+
+#include "shared/http/request.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace shared::http {
+
+namespace {
+
+struct status_info {
+  int status;
+  const char* section;
+  const char* title;
+};
+
+// The titles ASP.NET Core uses, so problems look like the course's.
+constexpr status_info known[] = {
+  {400, "6.5.1", "One or more validation errors occurred."},
+  {404, "6.5.4", "Not Found"},
+  {405, "6.5.5", "Method Not Allowed"},
+  {413, "6.5.11", "Payload Too Large"},
+  {415, "6.5.13", "Unsupported Media Type"},
+  {500, "6.6.1", "An error occurred while processing your request."},
+  {503, "6.6.4", "Service Unavailable"},
+};
+
+const status_info* info_of(int status) {
+  for (auto& i : known)
+    if (i.status == status)
+      return &i;
+  return nullptr;
+}
+
+} // namespace
+
+std::string problem_type(int status) {
+  auto* i = info_of(status);
+  if (i)
+    return std::string{"https://tools.ietf.org/html/rfc7231#section-"} + i->section;
+  return "about:blank";
+}
+
+problem make_problem(int status, std::string detail) {
+  problem p;
+  p.status = status;
+  auto* i = info_of(status);
+  p.title = i ? i->title : (status < 500 ? "Bad Request" : "Internal Server Error");
+  p.detail = std::move(detail);
+  return p;
+}
+
+std::string to_json(const problem& p, const std::string& trace_id) {
+  nlohmann::json j = {{"type", problem_type(p.status)}, {"title", p.title}, {"status", p.status}};
+  if (!p.detail.empty())
+    j["detail"] = p.detail;
+  if (!p.errors.empty())
+    j["errors"] = p.errors;
+  if (!trace_id.empty())
+    j["traceId"] = trace_id;
+  // Details may quote invalid input: never fail to answer because of it.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void reply(httplib::Response& res, const problem& p) {
+  res.status = p.status;
+  res.set_content(to_json(p, request_id(res)), "application/problem+json");
+}
+
+} // namespace shared::http

@@ -1,0 +1,146 @@
+#include "shared/http/server.hpp"
+
+#include "shared/http/problem.hpp"
+#include "shared/http/request.hpp"
+
+#include <actors/log.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace shared::http {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// What the request being served on this worker thread has shown so far.
+// cpp-httplib serves a request start to finish on one thread, from the
+// pre-routing handler to the logger.
+struct in_flight {
+  bool active = false;
+  clock::time_point start;
+  const std::string* route = nullptr; // the matched route's label
+};
+thread_local in_flight current;
+
+const std::string unmatched = "unmatched";
+
+std::string allow_header(const route& r) {
+  std::string allow;
+  if (r.get)
+    allow = "GET, HEAD";
+  if (r.post)
+    allow += allow.empty() ? "POST" : ", POST";
+  return allow;
+}
+
+// The label lives as long as the server's handlers, which hold it.
+handler measured(std::shared_ptr<const std::string> label, handler h) {
+  return [label, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+    current.route = label.get();
+    h(req, res);
+  };
+}
+
+handler json_only(handler h) {
+  return [h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+    auto type = req.get_header_value("Content-Type");
+    if (!is_json_content_type(type))
+      return reply(res, make_problem(415, "Expected Content-Type application/json, got '"
+                                            + type + "'."));
+    h(req, res);
+  };
+}
+
+void add_route(httplib::Server& svr, const route& r) {
+  auto allow = allow_header(r);
+  handler not_allowed = [allow](const httplib::Request& req, httplib::Response& res) {
+    res.set_header("Allow", allow);
+    reply(res, make_problem(405, req.method + " is not allowed here; allowed: " + allow + "."));
+  };
+  auto label = std::make_shared<const std::string>(r.label);
+  svr.Get(r.pattern, measured(label, r.get ? r.get : not_allowed));
+  svr.Post(r.pattern, measured(label, r.post ? json_only(r.post) : not_allowed));
+  svr.Put(r.pattern, measured(label, not_allowed));
+  svr.Patch(r.pattern, measured(label, not_allowed));
+  svr.Delete(r.pattern, measured(label, not_allowed));
+  svr.Options(r.pattern, measured(label, [allow](const httplib::Request&, httplib::Response& res) {
+                res.status = 204;
+                res.set_header("Allow", allow);
+              }));
+}
+
+std::string error_detail(const httplib::Request& req, int status, std::size_t max_body) {
+  switch (status) {
+    case 404: return "No resource at " + req.path + ".";
+    case 413: return "The body is larger than " + std::to_string(max_body) + " bytes.";
+    default: return {};
+  }
+}
+
+} // namespace
+
+void configure(httplib::Server& svr, const server_options& options, metrics_registry& metrics,
+               const std::string& log_actor, const std::vector<route>& routes) {
+  svr.set_tcp_nodelay(true);
+  // One worker per connection: a keep-alive connection holds its worker
+  // between requests. A few extra for connections being closed.
+  svr.new_task_queue = [n = options.max_connections + 8] { return new httplib::ThreadPool(n); };
+  svr.set_keep_alive_max_count(options.keep_alive_max_requests);
+  svr.set_keep_alive_timeout(options.keep_alive_timeout.count());
+  svr.set_payload_max_length(options.max_body);
+
+  svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    current = {true, clock::now(), nullptr};
+    auto id = req.get_header_value("X-Request-Id");
+    res.set_header("X-Request-Id", valid_request_id(id) ? id : generate_request_id());
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  for (auto& r : routes)
+    add_route(svr, r);
+
+  // Errors cpp-httplib answers itself (404, 413, 400 for a broken request)
+  // get a problem body; answers a handler already wrote are left alone.
+  svr.set_error_handler(httplib::Server::HandlerWithResponse{
+    [max_body = options.max_body](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty())
+        return httplib::Server::HandlerResponse::Unhandled;
+      reply(res, make_problem(res.status, error_detail(req, res.status, max_body)));
+      return httplib::Server::HandlerResponse::Handled;
+    }});
+  svr.set_exception_handler([log_actor](const httplib::Request& req, httplib::Response& res,
+                                        std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    actors::log::error(log_actor, "handler_failed", {{"method", req.method}, {"path", req.path},
+                                                      {"request_id", request_id(res)},
+                                                      {"error", what}});
+    reply(res, make_problem(500, "See the service log for request id " + request_id(res) + "."));
+  });
+
+  auto& requests = metrics.counter("http_requests_total", "HTTP requests answered",
+                                   {"method", "route", "status"});
+  auto& latency = metrics.histogram("http_request_duration_seconds",
+                                    "Time from routing to response, by route", {"route"});
+  svr.set_logger([&requests, &latency, log_actor](const httplib::Request& req,
+                                                  const httplib::Response& res) {
+    auto& route = current.route ? *current.route : unmatched;
+    requests.inc({req.method, route, std::to_string(res.status)});
+    if (current.active) {
+      auto seconds = std::chrono::duration<double>(clock::now() - current.start).count();
+      latency.observe({route}, seconds);
+    }
+    actors::log::debug(log_actor, "request", {{"method", req.method}, {"path", req.path},
+                                              {"status", res.status},
+                                              {"request_id", request_id(res)}});
+    current = {};
+  });
+}
+
+} // namespace shared::http
