@@ -1,0 +1,163 @@
+#pragma once
+// One AMQP 0-9-1 connection (rabbitmq-c) with one channel, for one thread.
+//
+// rabbitmq-c is not thread-safe: create a connection on the thread that uses
+// it and never share it. Heartbeats are serviced only inside next(),
+// wait_for_confirms() and publish(), so an owner that sits idle must call one
+// of them at least every heartbeat/2 (a consume loop with a 200 ms timeout
+// does). A broker that stops answering is reported within two heartbeats.
+//
+// Every failure (socket, protocol, a server closing the channel or the
+// connection) throws shared::amqp::error with context:
+//   "amqp 127.0.0.1:5672: queue.declare \"orders\": channel closed by server:
+//    406 PRECONDITION_FAILED - inequivalent arg 'durable' ..."
+// After an error the connection is unusable: destroy it and make a new one.
+//
+// Consuming (manual acks):
+//   connection c{opts};
+//   c.declare_exchange("trigger");
+//   c.declare_queue("commands", {.dead_letter_exchange = "commands.dlx"});
+//   c.bind_queue("commands", "trigger");
+//   c.qos(64);
+//   c.consume("commands");
+//   while (running)
+//     if (auto m = c.next(200ms)) { ...; c.ack(m->delivery_tag); }
+//
+// Publishing with confirms (an outbox relay; use a connection that does not
+// also consume, as a delivery arriving while confirms are read is an error):
+//   c.enable_confirms();
+//   for (auto& row : batch) seq[row.id] = c.publish("trigger", "", row.json, props);
+//   auto settled = c.wait_for_confirms(5s); // seq -> acked / nacked / returned
+//   // sequence numbers missing from `settled` are still unconfirmed
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct amqp_connection_state_t_; // rabbitmq-c's, kept out of this header
+struct amqp_frame_t_;
+
+namespace shared::amqp {
+
+class error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct connection_options {
+  std::string host = "localhost";
+  std::uint16_t port = 5672;
+  std::string user = "guest";
+  std::string password = "guest";
+  std::string vhost = "/";
+  std::chrono::seconds heartbeat{10}; // 0 disables heartbeats
+  // Bounds the TCP connect, the handshake and every synchronous RPC.
+  std::chrono::milliseconds timeout{5'000};
+  std::string name; // shown as connection_name in the management UI
+};
+
+struct exchange_options {
+  std::string type = "fanout";
+  bool durable = true;
+  bool auto_delete = false;
+};
+
+struct queue_options {
+  bool durable = true;
+  bool exclusive = false;
+  bool auto_delete = false;
+  std::string dead_letter_exchange; // x-dead-letter-exchange, when not empty
+  std::optional<std::string> dead_letter_routing_key;
+};
+
+// Properties of a published or delivered message.
+struct properties {
+  std::string message_id;
+  std::string content_type;
+  std::string type;
+  std::string correlation_id;
+  bool persistent = true; // delivery_mode 2
+};
+
+struct delivery {
+  std::uint64_t delivery_tag = 0;
+  bool redelivered = false;
+  std::string exchange;
+  std::string routing_key;
+  std::string body;
+  properties props;
+};
+
+enum class confirm_status {
+  acked,    // the broker took responsibility for the message
+  nacked,   // the broker could not take it: publish again
+  returned, // mandatory and unroutable (no queue bound): acked but went nowhere
+};
+
+const char* to_string(confirm_status status);
+
+class connection {
+public:
+  // Connects, logs in (with the heartbeat) and opens channel 1.
+  explicit connection(connection_options options);
+  ~connection(); // closes gracefully when still healthy; never throws
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  const std::string& peer() const { return peer_; } // "host:port"
+
+  void declare_exchange(const std::string& name, const exchange_options& options = {});
+  // Returns the queue's name (the server's choice when `name` is empty).
+  std::string declare_queue(const std::string& name, const queue_options& options = {});
+  void bind_queue(const std::string& queue, const std::string& exchange,
+                  const std::string& routing_key = "");
+  void qos(std::uint16_t prefetch_count);
+
+  // Starts a consumer with manual acks; returns its consumer tag.
+  std::string consume(const std::string& queue);
+  // The next delivery, or nullopt when none arrives within `timeout`.
+  std::optional<delivery> next(std::chrono::milliseconds timeout);
+  void ack(std::uint64_t delivery_tag);
+  // requeue=false sends it to the queue's dead-letter exchange (or drops it).
+  void reject(std::uint64_t delivery_tag, bool requeue);
+
+  // confirm.select: from now on each publish gets a sequence number (1, 2, ...).
+  void enable_confirms();
+  // Returns the sequence number with confirms enabled, else 0. `mandatory`
+  // makes the broker return the message when no queue is bound; give it a
+  // unique message_id so that the return can be matched to its publish.
+  std::uint64_t publish(const std::string& exchange, const std::string& routing_key,
+                        std::string_view body, const properties& props = {},
+                        bool mandatory = false);
+  // Reads the broker's acks, nacks and returns until every publish is settled
+  // or `timeout` passes; returns the publishes settled since the last call.
+  std::map<std::uint64_t, confirm_status> wait_for_confirms(std::chrono::milliseconds timeout);
+  std::size_t unconfirmed() const { return pending_.size(); }
+
+private:
+  void open();
+  // Throws when the last synchronous RPC failed.
+  void check_reply(const char* operation, const std::string& subject);
+  [[noreturn]] void fail(const char* operation, const std::string& subject,
+                         const std::string& what);
+  void handle_frame(const amqp_frame_t_& frame);
+  void settle(std::uint64_t tag, bool multiple, confirm_status status);
+  // Reads one frame within `timeout`; false on timeout.
+  bool read_frame(std::chrono::milliseconds timeout, const char* operation);
+
+  connection_options options_;
+  std::string peer_;
+  amqp_connection_state_t_* conn_ = nullptr;
+  bool healthy_ = false;
+  bool confirms_ = false;
+  std::uint64_t next_sequence_ = 1;
+  std::map<std::uint64_t, std::string> pending_; // sequence -> message_id
+  std::map<std::string, bool> returned_ids_;     // returned, awaiting their ack
+  std::map<std::uint64_t, confirm_status> settled_;
+};
+
+} // namespace shared::amqp
