@@ -26,13 +26,21 @@ amqp::connection_options broker(const std::string& name) {
   return o;
 }
 
+amqp::properties with_id(std::string id) {
+  amqp::properties p;
+  p.message_id = std::move(id);
+  return p;
+}
+
 // A queue bound to a fanout exchange, dead-lettering to `<prefix>.dead`.
 void declare(amqp::connection& c, const std::string& prefix) {
   c.declare_exchange(prefix + ".x");
   c.declare_exchange(prefix + ".dlx");
   c.declare_queue(prefix + ".dead");
   c.bind_queue(prefix + ".dead", prefix + ".dlx");
-  c.declare_queue(prefix + ".q", {.dead_letter_exchange = prefix + ".dlx"});
+  amqp::queue_options q;
+  q.dead_letter_exchange = prefix + ".dlx";
+  c.declare_queue(prefix + ".q", q);
   c.bind_queue(prefix + ".q", prefix + ".x");
 }
 
@@ -54,9 +62,11 @@ TEST(amqp_connection, publishes_with_confirms_and_consumes_with_properties) {
   amqp::connection pub{broker("it-pub")}, sub{broker("it-sub")};
   declare(pub, "t1");
   pub.enable_confirms();
-  auto seq = pub.publish("t1.x", "", R"({"Id":1})",
-                         {.message_id = "m-1", .content_type = "application/json",
-                          .type = "Platform_Published", .correlation_id = "req-7"});
+  auto props = with_id("m-1");
+  props.content_type = "application/json";
+  props.type = "Platform_Published";
+  props.correlation_id = "req-7";
+  auto seq = pub.publish("t1.x", "", R"({"Id":1})", props);
   EXPECT_EQ(seq, 1u);
   auto settled = pub.wait_for_confirms(5s);
   ASSERT_EQ(settled.size(), 1u);
@@ -80,8 +90,7 @@ TEST(amqp_connection, a_thousand_publishes_are_all_settled_even_when_acks_cover_
   pub.enable_confirms();
   std::set<std::uint64_t> sequences;
   for (int i = 0; i < 1000; ++i)
-    sequences.insert(pub.publish("t2.x", "", "m" + std::to_string(i),
-                                 {.message_id = std::to_string(i)}));
+    sequences.insert(pub.publish("t2.x", "", std::to_string(i), with_id(std::to_string(i))));
   EXPECT_EQ(sequences.size(), 1000u);
   std::map<std::uint64_t, amqp::confirm_status> settled;
   auto until = std::chrono::steady_clock::now() + 10s;
@@ -98,7 +107,7 @@ TEST(amqp_connection, an_unroutable_mandatory_publish_is_reported_returned) {
   amqp::connection pub{broker("it-pub")};
   pub.declare_exchange("t3.nobody-bound");
   pub.enable_confirms();
-  auto lost = pub.publish("t3.nobody-bound", "", "x", {.message_id = "lost-1"}, true);
+  auto lost = pub.publish("t3.nobody-bound", "", "x", with_id("lost-1"), true);
   auto settled = pub.wait_for_confirms(5s);
   ASSERT_EQ(settled.count(lost), 1u);
   EXPECT_EQ(settled.at(lost), amqp::confirm_status::returned);
