@@ -1,0 +1,70 @@
+#pragma once
+// The Platform Service's domain values, their wire forms (REST bodies, bus
+// events, as CONTRACTS.md fixes them) and the messages its actors exchange.
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace platform {
+
+struct platform_record {
+  std::int32_t id = 0;
+  std::string name;
+  std::string publisher;
+  std::string cost;
+};
+
+// What a client posts: the record without its id.
+struct new_platform {
+  std::string name;
+  std::string publisher;
+  std::string cost;
+};
+
+// An outbox row as the relay reads it.
+struct outbox_event {
+  std::int64_t id = 0;
+  std::string message_id; // uuid
+  std::string type;       // "Platform_Published"
+  std::string payload;    // the event JSON
+  std::string correlation_id;
+};
+
+inline constexpr const char* platform_published = "Platform_Published";
+
+// {"id":1,"name":"Dot Net","publisher":"Microsoft","cost":"Free"}
+nlohmann::json to_json(const platform_record& p);
+std::string to_json_array(const std::vector<platform_record>& ps);
+
+// The course's event body: {"Id":5,"Name":"Docker","Event":"Platform_Published"}
+std::string published_event(const platform_record& p);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, platform_record& x) {
+  return f(caf::meta::type_name("platform_record"), x.id, x.name, x.publisher, x.cost);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, new_platform& x) {
+  return f(caf::meta::type_name("new_platform"), x.name, x.publisher, x.cost);
+}
+
+// Errors of the service's actors (category atom "platform").
+enum class platform_errc : std::uint8_t {
+  not_found = 1, // no platform with that id
+};
+
+caf::error make_error(platform_errc code, std::string context);
+
+bool is(const caf::error& err, platform_errc code);
+
+using list_atom = caf::atom_constant<caf::atom("p_list")>;
+using create_atom = caf::atom_constant<caf::atom("p_create")>;
+using ready_atom = caf::atom_constant<caf::atom("p_ready")>;
+using notify_atom = caf::atom_constant<caf::atom("p_notify")>;
+using tick_atom = caf::atom_constant<caf::atom("p_tick")>;
+
+} // namespace platform

@@ -1,0 +1,47 @@
+#pragma once
+// The Platform Service's data access over one SOCI PostgreSQL session: plain
+// values in and out, every query parameterised, failures as soci_error
+// exceptions (the caller decides; the repository actor fails on them).
+#include "platform.hpp"
+
+#include <soci/soci.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace platform {
+
+class platform_store {
+public:
+  // Opens its own session on `connection` (libpq keyword or URL form).
+  explicit platform_store(const std::string& connection);
+  ~platform_store();
+
+  soci::session& session() { return sql_; }
+
+  // Applies missing migrations (see schema.hpp); returns the versions applied.
+  std::vector<int> migrate();
+  // True when the database answers and every migration is applied.
+  bool ready();
+
+  std::vector<platform_record> all();
+  std::optional<platform_record> find(std::int32_t id);
+  // Inserts the platform and its Platform_Published outbox row in one transaction.
+  platform_record create(const new_platform& p, const std::string& correlation_id);
+
+  // Up to `limit` unpublished events, oldest first.
+  std::vector<outbox_event> pending(std::size_t limit);
+  void mark_published(const std::vector<std::int64_t>& ids);
+  std::int64_t backlog();
+
+private:
+  soci::session sql_;
+  // The hot path keeps one prepared statement (parsed and planned once).
+  struct find_statement;
+  std::unique_ptr<find_statement> find_;
+};
+
+} // namespace platform
