@@ -1,0 +1,58 @@
+#include "events/event_processor_actor.hpp"
+
+#include "events/event_parser.hpp"
+
+#include <actors/supervisor.hpp>
+
+namespace command {
+
+const char* to_string(event_outcome outcome) {
+  switch (outcome) {
+    case event_outcome::applied: return "applied";
+    case event_outcome::duplicate: return "duplicate";
+    case event_outcome::ignored: return "ignored";
+    case event_outcome::rejected: return "rejected";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct event_processor_state {
+  std::string name = "command.event_processor";
+};
+
+event_processor_actor::behavior_type
+event_processor(event_processor_actor::stateful_pointer<event_processor_state> self,
+                event_processor_config config, actors::handle repository) {
+  actors::fail_on_exception(self);
+  return {
+    [=](process_atom, std::uint64_t tag, const std::string& body) -> caf::result<event_result> {
+      auto event = parse_event(body);
+      if (auto* bad = std::get_if<malformed_event>(&event))
+        return event_result{tag, event_outcome::rejected, bad->reason};
+      if (auto* other = std::get_if<unknown_event>(&event))
+        return event_result{tag, event_outcome::ignored, "event type " + other->type};
+      auto p = std::get<platform_published>(event).p;
+      auto detail = "platform " + std::to_string(p.id);
+      auto rp = self->make_response_promise<event_result>();
+      self->request(repository.actor(), config.repository_timeout, add_atom::value, p)
+        .then(
+          [=](bool added) mutable {
+            rp.deliver(event_result{tag, added ? event_outcome::applied : event_outcome::duplicate,
+                                    detail});
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_event_processor(caf::actor_system& sys, event_processor_config config,
+                                 actors::handle repository) {
+  return caf::actor_cast<caf::actor>(sys.spawn(event_processor, config, std::move(repository)));
+}
+
+} // namespace command

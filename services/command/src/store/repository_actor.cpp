@@ -1,0 +1,89 @@
+#include "store/repository_actor.hpp"
+
+#include "store/command_store.hpp"
+
+#include <actors/log.hpp>
+#include <actors/settings.hpp>
+#include <actors/supervisor.hpp>
+
+namespace command {
+namespace {
+
+struct repository_state {
+  std::string name = "command.repository";
+  std::unique_ptr<soci::session> db;
+  std::unique_ptr<command_store> store;
+  std::shared_ptr<read_model> view;
+};
+
+caf::error unknown_platform(std::int32_t id) {
+  return make_error(errc::unknown_platform, "platform " + std::to_string(id) + " is unknown");
+}
+
+repository_actor::behavior_type
+repository(repository_actor::stateful_pointer<repository_state> self, repository_config config) {
+  actors::fail_on_exception(self);
+  auto& st = self->state;
+  st.db = open_session(config.database);
+  st.store = std::make_unique<command_store>(*st.db);
+  st.store->migrate();
+  st.view = config.view;
+  if (st.view)
+    st.view->reset(st.store->platforms(), st.store->all_commands());
+  actors::log::info(st.name, "opened", {{"database", actors::mask_password(config.database)}});
+  return {
+    [=](add_atom, const platform& p) {
+      auto added = self->state.store->add_platform(p);
+      if (added && self->state.view)
+        self->state.view->add_platform(p);
+      return added;
+    },
+    [=](add_atom, const std::vector<platform>& ps) {
+      auto added = self->state.store->add_platforms(ps);
+      if (added > 0 && self->state.view)
+        for (auto& p : ps)
+          self->state.view->add_platform(p);
+      return added;
+    },
+    [=](add_atom, std::int32_t platform_id,
+        const command_input& in) -> caf::result<command_record> {
+      auto c = self->state.store->add_command(platform_id, in);
+      if (!c)
+        return unknown_platform(platform_id);
+      if (self->state.view)
+        self->state.view->add_command(*c);
+      return *c;
+    },
+    [=](caf::get_atom) { return self->state.store->platforms(); },
+    [=](caf::get_atom, std::int32_t platform_id) -> caf::result<std::vector<command_record>> {
+      if (auto cs = self->state.store->commands(platform_id))
+        return *cs;
+      return unknown_platform(platform_id);
+    },
+    [=](caf::get_atom, std::int32_t platform_id,
+        std::int32_t command_id) -> caf::result<command_record> {
+      if (auto c = self->state.store->command(platform_id, command_id))
+        return *c;
+      if (!self->state.store->has_platform(platform_id))
+        return unknown_platform(platform_id);
+      return make_error(errc::unknown_command, "command " + std::to_string(command_id)
+                                                 + " of platform " + std::to_string(platform_id)
+                                                 + " is unknown");
+    },
+    [=](ping_atom) { return caf::ok_atom::value; },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_repository(caf::actor_system& sys, repository_config config) {
+  return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(repository, std::move(config)));
+}
+
+std::shared_ptr<soci::session> keep_database(const std::string& database) {
+  if (!is_in_memory(database))
+    return nullptr;
+  return open_session(database);
+}
+
+} // namespace command

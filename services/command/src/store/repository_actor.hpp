@@ -1,0 +1,42 @@
+#pragma once
+// command.repository: the only owner of the store's SOCI session. Writes go
+// through it; reads too when there is no read model (PostgreSQL). A database
+// error fails the actor (the caller gets the error), and its supervisor
+// restarts it with a fresh session.
+#include "model.hpp"
+#include "store/read_model.hpp"
+
+#include <caf/all.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace soci {
+class session;
+}
+
+namespace command {
+
+using repository_actor = caf::typed_actor<
+  caf::replies_to<add_atom, platform>::with<bool>,                         // true if new
+  caf::replies_to<add_atom, std::vector<platform>>::with<std::size_t>,     // how many new
+  caf::replies_to<add_atom, std::int32_t, command_input>::with<command_record>,
+  caf::replies_to<caf::get_atom>::with<std::vector<platform>>,
+  caf::replies_to<caf::get_atom, std::int32_t>::with<std::vector<command_record>>,
+  caf::replies_to<caf::get_atom, std::int32_t, std::int32_t>::with<command_record>,
+  caf::replies_to<ping_atom>::with<caf::ok_atom>>;
+
+struct repository_config {
+  std::string database;              // see open_session()
+  std::shared_ptr<read_model> view;  // kept up to date after each commit, when set
+};
+
+// Runs on its own thread (queries block).
+caf::actor spawn_repository(caf::actor_system& sys, repository_config config);
+
+// For the in-memory database: a session that keeps it alive while the
+// repository restarts (hold it as long as the service runs). Null otherwise.
+std::shared_ptr<soci::session> keep_database(const std::string& database);
+
+} // namespace command
