@@ -1,14 +1,102 @@
 // platform-service: the whole supervision tree is built here.
+//
+// platform.supervisor (one_for_one)
+// ├── platform.repository (one_for_one): platform.repository.1 .. N, one DB session each
+// ├── platform.messaging (one_for_one, never gives up on a broker that is away)
+// │   ├── platform.outbox_relay      publishes committed events with confirms
+// │   └── platform.command_client    the course's synchronous POST (optional)
+// ├── platform.grpc                  GrpcPlatform, health, reflection
+// └── platform.http                  REST, healthz, readyz, metrics
+#include "src/client/command_client_actor.hpp"
 #include "src/config.hpp"
+#include "src/grpc/grpc_actor.hpp"
+#include "src/http/http_actor.hpp"
+#include "src/outbox/relay_actor.hpp"
+#include "src/repository/repository_actor.hpp"
 
 #include <actors/service.hpp>
 
+#include <memory>
+
+using namespace std::chrono_literals;
+
 namespace {
 
-actors::supervisor_spec supervision(actors::service_context&, const platform::config&) {
-  actors::supervisor_spec root;
-  root.name = "platform.supervisor";
-  root.strategy = actors::strategy::rest_for_one;
+using platform::config;
+
+actors::supervisor_spec supervisor(std::string name, actors::restart_intensity intensity,
+                                   actors::backoff_policy backoff) {
+  actors::supervisor_spec s;
+  s.name = std::move(name);
+  s.strategy = actors::strategy::one_for_one;
+  s.intensity = intensity;
+  s.backoff = backoff;
+  return s;
+}
+
+// Restarts of every actor, read when /metrics is scraped.
+void expose_restarts(shared::http::metrics_registry& metrics) {
+  metrics.collect("actor_restarts_total", "Restarts of each supervised actor", "counter",
+                  {"actor"}, [] {
+                    std::vector<std::pair<shared::http::label_values, double>> out;
+                    for (auto& [actor, n] : actors::restart_counts())
+                      out.push_back({{actor}, static_cast<double>(n)});
+                    return out;
+                  });
+}
+
+actors::supervisor_spec supervision(actors::service_context& ctx, const config& cfg) {
+  auto metrics = std::make_shared<shared::http::metrics_registry>();
+  expose_restarts(*metrics);
+
+  // A database outage lasts as long as it lasts: members retry every <= 2 s
+  // (at most ~35 restarts a minute), callers get 503 after 1 s meanwhile.
+  auto repository = supervisor("platform.repository", {60, 60s}, {100ms, 2s, 0.2});
+  std::vector<actors::handle> pool;
+  for (unsigned i = 1; i <= cfg.repository.pool_size; ++i) {
+    auto h = ctx.make_handle("platform.repository." + std::to_string(i), {1s, 10'000});
+    pool.push_back(h);
+    repository.children.push_back(actors::child(h, [c = cfg.repository, i](caf::actor_system& sys) {
+      return platform::spawn_repository(sys, c, i);
+    }));
+  }
+
+  // Same for the broker: backoff up to 5 s stays far below 100 restarts a minute.
+  auto messaging = supervisor("platform.messaging", {100, 60s}, {200ms, 5s, 0.2});
+  auto relay = ctx.make_handle("platform.outbox_relay");
+  messaging.children.push_back(actors::child(relay, [c = cfg.relay, metrics](caf::actor_system& sys) {
+    return platform::spawn_relay(sys, c, metrics);
+  }));
+  platform::platforms_controller::created_callback created;
+  if (cfg.command_client.enabled) {
+    auto client = ctx.make_handle("platform.command_client");
+    messaging.children.push_back(actors::child(client, [c = cfg.command_client](caf::actor_system& sys) {
+      return platform::spawn_command_client(sys, c);
+    }));
+    created = [client](const platform::platform_record& p, const std::string& request_id) {
+      caf::anon_send(client.actor(), platform::notify_atom::value, p, request_id);
+    };
+  }
+
+  auto grpc = ctx.make_handle("platform.grpc");
+  auto http = ctx.make_handle("platform.http");
+  platform::repository_client repository_client{ctx.system(), pool, cfg.http.request_timeout};
+  auto controller = std::make_shared<platform::platforms_controller>(repository_client, metrics,
+                                                                     created);
+  auto grpc_repository = repository_client;
+  grpc_repository.set_deadline(cfg.grpc.request_timeout);
+
+  auto root = supervisor("platform.supervisor", {3, 60s}, {500ms, 5s, 0.2});
+  root.children = {
+    actors::supervisor_child(repository),
+    actors::supervisor_child(messaging),
+    actors::child(grpc, [c = cfg.grpc, grpc_repository](caf::actor_system& sys) {
+      return platform::spawn_grpc(sys, c, grpc_repository);
+    }),
+    actors::child(http, [c = cfg.http, controller, metrics](caf::actor_system& sys) {
+      return platform::spawn_http(sys, c, controller, metrics);
+    }),
+  };
   return root;
 }
 

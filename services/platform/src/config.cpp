@@ -2,20 +2,63 @@
 
 namespace platform {
 
+namespace {
+
+std::chrono::seconds whole_seconds(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::seconds>(d);
+}
+
+} // namespace
+
 config read_config(actors::settings& s) {
   config c;
-  c.http_port = s.port("HttpPort", 5000, "REST API listen port");
-  c.grpc_port = s.port("GrpcPort", 5001, "gRPC listen port (666 in the course's cluster)");
-  c.database = s.connection_string(
+  c.repository.database = s.connection_string(
     "ConnectionStrings__PlatformsConn",
     "host=127.0.0.1 port=5432 dbname=platforms user=postgres connect_timeout=3",
     "PostgreSQL connection string");
-  c.rabbitmq_host = s.text("RabbitMQHost", "localhost", "RabbitMQ host");
-  c.rabbitmq_port = s.port("RabbitMQPort", 5672, "RabbitMQ AMQP port");
-  c.rabbitmq_user = s.text("RabbitMQUser", "guest", "RabbitMQ user");
-  c.rabbitmq_password = s.secret("RabbitMQPassword", "guest", "RabbitMQ password");
-  c.command_service = s.text("CommandService", "http://localhost:6000/api/c/platforms",
-                             "URL the platform is POSTed to after a create");
+  c.repository.pool_size = static_cast<std::size_t>(
+    s.integer("DatabasePoolSize", 4, 1, 64, "repository actors, one database session each"));
+
+  c.http.port = s.port("HttpPort", 5000, "REST API listen port");
+  c.http.server.max_connections = static_cast<std::size_t>(
+    s.integer("HttpMaxConnections", 256, 1, 4096, "keep-alive connections served at once"));
+  c.http.server.max_body = static_cast<std::size_t>(
+    s.integer("HttpMaxBodyBytes", 64 * 1024, 1, 64 * 1024 * 1024, "larger bodies get 413"));
+  c.http.request_timeout = s.duration("DatabaseTimeout", c.http.request_timeout,
+                                      "deadline for a request's database work; then 503");
+
+  c.grpc.port = s.port("GrpcPort", 5001, "gRPC listen port (666 in the course's cluster)");
+  c.grpc.certificate_file = s.text("GrpcCertificate", "", "PEM certificate file: enables TLS");
+  c.grpc.private_key_file = s.text("GrpcPrivateKey", "", "PEM private key file for TLS");
+
+  c.relay.database = c.repository.database;
+  c.relay.host = s.text("RabbitMQHost", "localhost", "RabbitMQ host");
+  c.relay.port = s.port("RabbitMQPort", 5672, "RabbitMQ AMQP port");
+  c.relay.user = s.text("RabbitMQUser", "guest", "RabbitMQ user");
+  c.relay.password = s.secret("RabbitMQPassword", "guest", "RabbitMQ password");
+  c.relay.durable_exchange = s.boolean(
+    "RabbitMQDurableExchange", true,
+    "declare exchange trigger durable; false = the course's non-durable declaration");
+  c.relay.heartbeat = whole_seconds(
+    s.duration("RabbitMQHeartbeat", std::chrono::seconds(10), "AMQP heartbeat interval"));
+  c.relay.batch_size = static_cast<std::size_t>(
+    s.integer("OutboxBatchSize", 500, 1, 10'000, "events published per confirm round"));
+  c.relay.poll_interval = s.duration("OutboxPollInterval", c.relay.poll_interval,
+                                     "how often the relay looks for pending events");
+  c.relay.confirm_timeout = s.duration("OutboxConfirmTimeout", c.relay.confirm_timeout,
+                                       "wait for publisher confirms before failing");
+
+  c.command_client.url = s.text("CommandService", "http://localhost:6000/api/c/platforms",
+                                "URL the platform is POSTed to after a create");
+  c.command_client.enabled = s.boolean("CommandServiceEnabled", true,
+                                       "POST each created platform to CommandService");
+  c.command_client.timeout = s.duration("CommandServiceTimeout", c.command_client.timeout,
+                                        "connect and read timeout of that POST");
+  if (c.grpc.certificate_file.empty() != c.grpc.private_key_file.empty())
+    throw actors::settings_error("invalid settings:\n  GrpcCertificate and GrpcPrivateKey: "
+                                 "give both for TLS, or neither");
+  if (c.relay.heartbeat.count() < 1)
+    throw actors::settings_error("invalid settings:\n  RabbitMQHeartbeat: at least 1s");
   return c;
 }
 

@@ -1,21 +1,59 @@
 #pragma once
-// The Platform Service's settings, read and checked once at start-up.
+// The Platform Service's settings, read and checked once at start-up, one
+// struct per actor.
 #include <actors/settings.hpp>
+#include <shared/http/server.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
 namespace platform {
 
+struct repository_config {
+  std::string database; // ConnectionStrings__PlatformsConn
+  std::size_t pool_size = 4;
+};
+
+struct http_config {
+  std::uint16_t port = 5000;
+  shared::http::server_options server;
+  std::chrono::milliseconds request_timeout{2'000}; // repository answer deadline
+};
+
+struct grpc_config {
+  std::uint16_t port = 5001;
+  std::string certificate_file; // TLS when both are set
+  std::string private_key_file;
+  std::chrono::milliseconds request_timeout{10'000};
+};
+
+struct relay_config {
+  std::string database;
+  std::string host;
+  std::uint16_t port = 5672;
+  std::string user;
+  std::string password;
+  std::string exchange = "trigger";
+  bool durable_exchange = true;
+  std::chrono::seconds heartbeat{10};
+  std::size_t batch_size = 500;
+  std::chrono::milliseconds poll_interval{50};
+  std::chrono::milliseconds confirm_timeout{5'000};
+};
+
+struct command_client_config {
+  bool enabled = true;
+  std::string url; // CommandService
+  std::chrono::milliseconds timeout{2'000};
+};
+
 struct config {
-  std::uint16_t http_port;
-  std::uint16_t grpc_port;
-  std::string database;        // ConnectionStrings__PlatformsConn
-  std::string rabbitmq_host;
-  std::uint16_t rabbitmq_port;
-  std::string rabbitmq_user;
-  std::string rabbitmq_password;
-  std::string command_service; // URL of the synchronous demonstration POST
+  repository_config repository;
+  http_config http;
+  grpc_config grpc;
+  relay_config relay;
+  command_client_config command_client;
 };
 
 config read_config(actors::settings& s);

@@ -1,0 +1,107 @@
+#include "outbox/relay_actor.hpp"
+
+#include "outbox/amqp_publisher.hpp"
+#include "store/platform_store.hpp"
+
+#include <actors/log.hpp>
+#include <actors/supervisor.hpp>
+
+namespace platform {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct relay_metrics {
+  explicit relay_metrics(shared::http::metrics_registry& m)
+    : published(m.counter("outbox_published_total", "Events confirmed by the broker")),
+      nacked(m.counter("outbox_nacked_total", "Events the broker nacked (retried)")),
+      returned(m.counter("outbox_returned_total", "Events confirmed but routed to no queue")),
+      failures(m.counter("outbox_publish_failures_total", "Relay rounds failed by an error")),
+      backlog(m.gauge("outbox_backlog", "Committed events not yet confirmed")) {}
+  shared::http::counter_family& published;
+  shared::http::counter_family& nacked;
+  shared::http::counter_family& returned;
+  shared::http::counter_family& failures;
+  shared::http::gauge_family& backlog;
+};
+
+struct relay_state {
+  std::string name = "platform.outbox_relay";
+  std::unique_ptr<platform_store> store;
+  std::unique_ptr<amqp_publisher> publisher;
+  std::shared_ptr<shared::http::metrics_registry> registry;
+  std::unique_ptr<relay_metrics> metrics;
+  clock::time_point next_backlog_read;
+};
+
+using relay_actor = caf::stateful_actor<relay_state>;
+
+// One round: publish a batch and mark what was confirmed. True when the batch
+// was full, i.e. more may be waiting.
+bool publish_round(relay_actor* self, const relay_config& cfg) {
+  auto& st = self->state;
+  auto events = st.store->pending(cfg.batch_size);
+  if (events.empty()) {
+    st.publisher->keep_alive();
+    return false;
+  }
+  auto out = st.publisher->publish(events);
+  st.store->mark_published(out.confirmed);
+  st.metrics->published.inc({}, static_cast<double>(out.confirmed.size()));
+  st.metrics->nacked.inc({}, static_cast<double>(out.nacked));
+  st.metrics->returned.inc({}, static_cast<double>(out.returned));
+  actors::log::debug(st.name, "batch_confirmed",
+                     {{"events", events.size()}, {"confirmed", out.confirmed.size()},
+                      {"nacked", out.nacked}, {"returned", out.returned},
+                      {"last_id", events.back().id}});
+  return events.size() == cfg.batch_size && out.nacked == 0;
+}
+
+void update_backlog(relay_actor* self) {
+  auto& st = self->state;
+  if (clock::now() < st.next_backlog_read)
+    return;
+  st.next_backlog_read = clock::now() + std::chrono::seconds(1);
+  st.metrics->backlog.set({}, static_cast<double>(st.store->backlog()));
+}
+
+caf::behavior relay(relay_actor* self, relay_config cfg,
+                    std::shared_ptr<shared::http::metrics_registry> registry) {
+  actors::fail_on_exception(self);
+  auto& st = self->state;
+  st.registry = std::move(registry);
+  st.metrics = std::make_unique<relay_metrics>(*st.registry);
+  st.store = std::make_unique<platform_store>(cfg.database);
+  st.store->migrate(); // idempotent; the relay may start before the repository did
+  st.publisher = std::make_unique<amqp_publisher>(cfg);
+  actors::log::info(st.name, "connected", {{"broker", cfg.host + ":" + std::to_string(cfg.port)},
+                                           {"exchange", cfg.exchange},
+                                           {"durable", cfg.durable_exchange}});
+  self->send(self, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      bool more;
+      try {
+        more = publish_round(self, cfg);
+        update_backlog(self);
+      } catch (...) {
+        self->state.metrics->failures.inc({});
+        throw;
+      }
+      if (more)
+        self->send(self, tick_atom::value);
+      else
+        self->delayed_send(self, cfg.poll_interval, tick_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_relay(caf::actor_system& sys, const relay_config& cfg,
+                       std::shared_ptr<shared::http::metrics_registry> metrics) {
+  return sys.spawn<caf::detached>(relay, cfg, std::move(metrics));
+}
+
+} // namespace platform

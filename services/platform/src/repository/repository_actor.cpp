@@ -1,0 +1,86 @@
+#include "repository/repository_actor.hpp"
+
+#include "store/platform_store.hpp"
+
+#include <actors/bridge.hpp>
+#include <actors/log.hpp>
+#include <actors/supervisor.hpp>
+
+namespace platform {
+
+namespace {
+
+struct repository_state {
+  std::string name = "platform.repository";
+  std::unique_ptr<platform_store> store;
+};
+
+std::string versions(const std::vector<int>& vs) {
+  if (vs.empty())
+    return "none";
+  std::string out = std::to_string(vs.front());
+  for (std::size_t i = 1; i < vs.size(); ++i)
+    out += "," + std::to_string(vs[i]);
+  return out;
+}
+
+repository_actor::behavior_type repository(repository_actor::stateful_pointer<repository_state> self,
+                                           repository_config cfg, unsigned index) {
+  actors::fail_on_exception(self);
+  auto& st = self->state;
+  st.name += "." + std::to_string(index);
+  // Connecting and migrating here: if the database is away, the start fails
+  // and the supervisor tries again after its backoff.
+  st.store = std::make_unique<platform_store>(cfg.database);
+  auto applied = st.store->migrate();
+  actors::log::info(st.name, "database_ready", {{"migrations_applied", versions(applied)}});
+  return {
+    [=](list_atom) { return self->state.store->all(); },
+    [=](caf::get_atom, std::int32_t id) -> caf::result<platform_record> {
+      if (auto p = self->state.store->find(id))
+        return *p;
+      return make_error(platform_errc::not_found, "no platform with id " + std::to_string(id));
+    },
+    [=](create_atom, const new_platform& p, const std::string& correlation_id) {
+      auto created = self->state.store->create(p, correlation_id);
+      actors::log::info(self->state.name, "platform_created",
+                        {{"id", created.id}, {"request_id", correlation_id}});
+      return created;
+    },
+    [=](ready_atom) { return self->state.store->ready(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_repository(caf::actor_system& sys, const repository_config& cfg, unsigned index) {
+  return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(repository, cfg, index));
+}
+
+repository_client::repository_client(caf::actor_system& sys, std::vector<actors::handle> pool,
+                                     std::chrono::milliseconds deadline)
+  : sys_(&sys), pool_(std::move(pool)), deadline_(deadline) {}
+
+const actors::handle& repository_client::next() {
+  return pool_[next_->fetch_add(1, std::memory_order_relaxed) % pool_.size()];
+}
+
+caf::expected<std::vector<platform_record>> repository_client::all() {
+  return actors::call<std::vector<platform_record>>(*sys_, next(), deadline_, list_atom::value);
+}
+
+caf::expected<platform_record> repository_client::find(std::int32_t id) {
+  return actors::call<platform_record>(*sys_, next(), deadline_, caf::get_atom::value, id);
+}
+
+caf::expected<platform_record> repository_client::create(const new_platform& p,
+                                                         const std::string& correlation_id) {
+  return actors::call<platform_record>(*sys_, next(), deadline_, create_atom::value, p,
+                                       correlation_id);
+}
+
+caf::expected<bool> repository_client::ready() {
+  return actors::call<bool>(*sys_, next(), deadline_, ready_atom::value);
+}
+
+} // namespace platform

@@ -1,0 +1,53 @@
+#pragma once
+// The repository: a pool of actors, each owning one database session (a
+// platform_store) on its own thread, so concurrent requests are not
+// serialised behind one connection. Each member applies pending migrations
+// when it starts; a database error fails it and its supervisor restarts it.
+#include "config.hpp"
+#include "platform.hpp"
+
+#include <actors/handle.hpp>
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace platform {
+
+using repository_actor = caf::typed_actor<
+  caf::replies_to<list_atom>::with<std::vector<platform_record>>,
+  caf::replies_to<caf::get_atom, std::int32_t>::with<platform_record>, // or not_found
+  caf::replies_to<create_atom, new_platform, std::string>::with<platform_record>,
+  caf::replies_to<ready_atom>::with<bool>>;
+
+// Member `index` of the pool, named "platform.repository.<index>".
+caf::actor spawn_repository(caf::actor_system& sys, const repository_config& cfg, unsigned index);
+
+// The callers' side (HTTP and gRPC threads): spreads requests over the pool's
+// handles and gives each one deadline.
+class repository_client {
+public:
+  repository_client(caf::actor_system& sys, std::vector<actors::handle> pool,
+                    std::chrono::milliseconds deadline);
+
+  caf::expected<std::vector<platform_record>> all();
+  caf::expected<platform_record> find(std::int32_t id);
+  // `correlation_id` travels with the Platform_Published event.
+  caf::expected<platform_record> create(const new_platform& p, const std::string& correlation_id);
+  caf::expected<bool> ready();
+
+  void set_deadline(std::chrono::milliseconds deadline) { deadline_ = deadline; }
+
+private:
+  const actors::handle& next();
+
+  caf::actor_system* sys_;
+  std::vector<actors::handle> pool_;
+  std::chrono::milliseconds deadline_;
+  std::shared_ptr<std::atomic<std::size_t>> next_ = std::make_shared<std::atomic<std::size_t>>(0);
+};
+
+} // namespace platform
