@@ -28,8 +28,10 @@ config read_config(actors::settings& s) {
                                       "deadline for a request's database work; then 503");
 
   c.grpc.port = s.port("GrpcPort", 5001, "gRPC listen port (666 in the course's cluster)");
-  c.grpc.certificate_file = s.text("GrpcCertificate", "", "PEM certificate file: enables TLS");
-  c.grpc.private_key_file = s.text("GrpcPrivateKey", "", "PEM private key file for TLS");
+  // Optional, so read as secrets (settings::text refuses empty values); the
+  // key's location is not worth logging anyway.
+  c.grpc.certificate_file = s.secret("GrpcCertificate", "", "PEM certificate file: enables TLS");
+  c.grpc.private_key_file = s.secret("GrpcPrivateKey", "", "PEM private key file for TLS");
 
   c.relay.database = c.repository.database;
   c.relay.host = s.text("RabbitMQHost", "localhost", "RabbitMQ host");

@@ -1,0 +1,84 @@
+#pragma once
+// The real platform-service binary as a child process on free loopback ports,
+// pointed at the fixture's PostgreSQL and RabbitMQ; plus small real clients
+// (HTTP, AMQP) that the integration tests share.
+#include <child_process.hpp>
+#include <real_servers.hpp>
+
+#include <httplib.h>
+
+#include <amqp.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace platform_it {
+
+int free_port();
+
+struct service_options {
+  std::string database;                    // a fresh database name
+  std::vector<std::string> extra_flags;    // e.g. "--CommandServiceEnabled=false"
+  bool command_client = false;             // off unless a test gives a URL
+};
+
+class service_process {
+public:
+  explicit service_process(const service_options& options);
+  ~service_process();
+
+  int http_port() const { return http_port_; }
+  int grpc_port() const { return grpc_port_; }
+  httplib::Client http() const;
+  support::child_process& process() { return *process_; }
+
+  // Polls GET /readyz until 200; false when `deadline` passes first.
+  bool wait_ready(std::chrono::milliseconds deadline = std::chrono::seconds(30));
+  // SIGTERM, then the exit code (nullopt if it did not exit in time).
+  std::optional<int> stop();
+
+  // The value of one metric series from GET /metrics (0 when absent).
+  double metric(const std::string& series);
+
+private:
+  int http_port_;
+  int grpc_port_;
+  std::unique_ptr<support::child_process> process_;
+};
+
+// A message as the test consumer received it.
+struct received {
+  std::string body;
+  std::string message_id;
+  std::string type;
+  std::string content_type;
+  std::string correlation_id;
+  int delivery_mode = 0;
+};
+
+// A blocking AMQP client for tests: declares a durable queue bound to the
+// fanout exchange and reads from it. Every failure throws.
+class queue_reader {
+public:
+  queue_reader(const support::rabbitmq_server& broker, const std::string& queue,
+               const std::string& exchange = "trigger");
+  ~queue_reader();
+
+  // Messages until `count` arrived or `deadline` passed.
+  std::vector<received> take(std::size_t count, std::chrono::milliseconds deadline);
+
+private:
+  amqp_connection_state_t conn_;
+  bool consuming_ = false;
+  std::string queue_;
+};
+
+// Declares and binds the queue (and the durable exchange), empties it, and closes.
+void prepare_queue(const support::rabbitmq_server& broker, const std::string& queue,
+                   const std::string& exchange = "trigger");
+
+} // namespace platform_it
