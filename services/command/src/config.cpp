@@ -1,18 +1,68 @@
 #include "config.hpp"
 
+#include <fstream>
+#include <sstream>
+
 namespace command {
+namespace {
+
+std::string read_file(const std::string& setting, const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw actors::settings_error(setting + ": cannot read '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void read_bus(actors::settings& s, subscriber_config& c) {
+  auto& b = c.broker;
+  b.host = s.text("RabbitMQHost", "localhost", "RabbitMQ host");
+  b.port = s.port("RabbitMQPort", 5672, "RabbitMQ AMQP port");
+  b.user = s.text("RabbitMQUser", "guest", "RabbitMQ user");
+  b.password = s.secret("RabbitMQPassword", "guest", "RabbitMQ password");
+  b.heartbeat = std::chrono::seconds{s.integer(
+    "RabbitMQHeartbeat", 10, 5, 20, "AMQP heartbeat in seconds: a dead broker is noticed within two")};
+  b.name = "command-service";
+  c.exchange_durable = s.boolean("RabbitMQDurableExchange", true,
+                                 "declare `trigger` durable (false: the course's declaration)");
+  c.queue = s.text("RabbitMQQueue", "command-service",
+                   "durable queue bound to `trigger`; rejects go to <queue>.dlx -> <queue>.dead");
+  c.prefetch = static_cast<std::uint16_t>(
+    s.integer("RabbitMQPrefetch", 256, 1, 65535, "events in flight at once"));
+  c.event_timeout = s.duration("EventTimeout", c.event_timeout,
+                               "longest wait for an event to be committed before reconnecting");
+}
+
+void read_sync(actors::settings& s, platform_sync_config& c) {
+  auto address = s.text("GrpcPlatform", "http://localhost:666",
+                        "Platform Service gRPC address (http://, https:// or host:port)");
+  auto ca_file = s.text("GrpcPlatformCaFile", "system",
+                        "PEM root certificates for an https:// address (system: gRPC's defaults)");
+  c.interval = s.duration("PlatformSyncInterval", c.interval, "time between full platform syncs");
+  c.deadline = s.duration("GrpcDeadline", c.deadline, "deadline of each gRPC call");
+  auto target = parse_grpc_address(address);
+  if (!target)
+    throw actors::settings_error("GrpcPlatform: '" + address + "' has no host:port");
+  c.target = *target;
+  if (c.target.tls && ca_file != "system")
+    c.ca_pem = read_file("GrpcPlatformCaFile", ca_file);
+}
+
+} // namespace
 
 config read_config(actors::settings& s) {
   config c;
-  c.http_port = s.port("HttpPort", 6000, "REST API listen port");
   c.database = s.connection_string("ConnectionStrings__CommandsConn", ":memory:",
-                                   "\":memory:\" (SQLite in memory) or a PostgreSQL string");
-  c.rabbitmq_host = s.text("RabbitMQHost", "localhost", "RabbitMQ host");
-  c.rabbitmq_port = s.port("RabbitMQPort", 5672, "RabbitMQ AMQP port");
-  c.rabbitmq_user = s.text("RabbitMQUser", "guest", "RabbitMQ user");
-  c.rabbitmq_password = s.secret("RabbitMQPassword", "guest", "RabbitMQ password");
-  c.grpc_platform = s.text("GrpcPlatform", "http://localhost:5001",
-                           "Platform Service gRPC address");
+                                   "\":memory:\" (SQLite in memory), sqlite:<file> or a "
+                                   "PostgreSQL connection string");
+  c.rest.port = s.port("HttpPort", 6000, "REST API listen port");
+  c.rest.request_timeout = s.duration("RequestTimeout", c.rest.request_timeout,
+                                      "deadline of each call into the repository");
+  c.processor.repository_timeout = c.rest.request_timeout;
+  c.sync.repository_timeout = c.rest.request_timeout;
+  read_bus(s, c.subscriber);
+  read_sync(s, c.sync);
   return c;
 }
 

@@ -1,0 +1,51 @@
+#pragma once
+// command.subscriber: consumes the `trigger` fanout exchange through a durable
+// named queue with manual acks. Each delivery goes to the event processor;
+// it is acked only once the processor reports it committed (or a duplicate,
+// or an event type we ignore), and rejected without requeue, so to the
+// dead-letter queue, when it can never be processed. Up to `prefetch` events
+// are in flight at once.
+//
+// Any connection or channel error, and a processor that fails or does not
+// answer within `event_timeout`, fails the actor: its supervisor restarts it
+// with backoff, and the new instance reconnects, redeclares, rebinds and
+// resumes; unacked deliveries come back redelivered. Each (re)connect asks
+// the platform sync for a full sync, closing any gap.
+#include <actors/handle.hpp>
+#include <shared/amqp/connection.hpp>
+#include <shared/http/metrics.hpp>
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace command {
+
+struct subscriber_config {
+  shared::amqp::connection_options broker;
+  std::string exchange = "trigger";
+  bool exchange_durable = true; // false: the course's declaration
+  std::string queue = "command-service";
+  std::uint16_t prefetch = 256;
+  std::chrono::milliseconds event_timeout{5'000};
+  std::chrono::milliseconds poll{200}; // longest wait in the library: the mailbox stays responsive
+};
+
+// Where rejected deliveries go: `<queue>.dlx` (fanout) into `<queue>.dead`.
+std::string dead_letter_exchange(const subscriber_config& config);
+std::string dead_letter_queue(const subscriber_config& config);
+
+// Read by /readyz.
+struct subscriber_status {
+  std::atomic<bool> consuming{false};
+};
+
+caf::actor spawn_subscriber(caf::actor_system& sys, subscriber_config config,
+                            actors::handle processor, actors::handle platform_sync,
+                            std::shared_ptr<subscriber_status> status,
+                            std::shared_ptr<shared::http::metrics_registry> metrics);
+
+} // namespace command
