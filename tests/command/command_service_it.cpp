@@ -1,0 +1,414 @@
+// The real command-service binary on loopback ports, against the fixture's
+// RabbitMQ and an in-test GrpcPlatform server built from the same proto:
+// every route, events from the bus, dead-lettering, a broker killed under
+// it, the service stopped while events pile up, and the periodic sync.
+#include "child_process.hpp"
+
+#include <real_servers.hpp>
+#include <shared/amqp/connection.hpp>
+
+#include "platforms.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+namespace amqp = shared::amqp;
+
+namespace {
+
+const std::string binary = COMMAND_SERVICE_PATH;
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition())
+      return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The Platform Service's gRPC contract, serving a list the test controls.
+class platforms_service final : public GrpcPlatform::Service {
+public:
+  void add(int id, const std::string& name) {
+    std::lock_guard guard{mutex_};
+    list_.emplace_back(id, name);
+  }
+
+  grpc::Status GetAllPlatforms(grpc::ServerContext*, const GetAllRequest*,
+                               PlatformResponse* out) override {
+    std::lock_guard guard{mutex_};
+    for (auto& [id, name] : list_) {
+      auto* p = out->add_platform();
+      p->set_platformid(id);
+      p->set_name(name);
+      p->set_publisher("test");
+    }
+    return grpc::Status::OK;
+  }
+
+private:
+  std::mutex mutex_;
+  std::vector<std::pair<int, std::string>> list_;
+};
+
+class grpc_platforms {
+public:
+  grpc_platforms() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+  }
+  ~grpc_platforms() { server_->Shutdown(std::chrono::system_clock::now() + 1s); }
+
+  platforms_service& service() { return service_; }
+  int port() const { return port_; }
+
+private:
+  platforms_service service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+amqp::connection_options broker_options() {
+  auto& b = support::rabbitmq();
+  amqp::connection_options o;
+  o.host = b.host();
+  o.port = static_cast<std::uint16_t>(b.port());
+  o.user = b.user();
+  o.password = b.password();
+  o.name = "command-service-it";
+  return o;
+}
+
+// Publishes to `trigger` as the Platform Service does, and waits for confirms.
+void publish(const std::vector<std::string>& bodies) {
+  amqp::connection c{broker_options()};
+  c.declare_exchange("trigger");
+  c.enable_confirms();
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    amqp::properties props;
+    props.message_id = "it-" + std::to_string(i);
+    props.content_type = "application/json";
+    c.publish("trigger", "", bodies[i], props);
+  }
+  std::size_t acked = 0;
+  for (auto& [seq, status] : c.wait_for_confirms(10s))
+    acked += status == amqp::confirm_status::acked ? 1 : 0;
+  ASSERT_EQ(acked, bodies.size());
+}
+
+std::string event(int id, const std::string& name) {
+  return json{{"Id", id}, {"Name", name}, {"Event", "Platform_Published"}}.dump();
+}
+
+// One command-service process; its queue is the test's own.
+class command_service {
+public:
+  command_service(std::string queue, int grpc_port, std::vector<std::string> extra = {})
+    : queue_(std::move(queue)), port_(free_port()) {
+    auto b = broker_options();
+    args_ = {binary,
+             "--HttpPort=" + std::to_string(port_),
+             "--RabbitMQHost=" + b.host,
+             "--RabbitMQPort=" + std::to_string(b.port),
+             "--RabbitMQUser=" + b.user,
+             "--RabbitMQPassword=" + b.password,
+             "--RabbitMQQueue=" + queue_,
+             "--RabbitMQHeartbeat=5",
+             "--GrpcPlatform=http://127.0.0.1:" + std::to_string(grpc_port),
+             "--PlatformSyncInterval=500ms"};
+    args_.insert(args_.end(), extra.begin(), extra.end());
+    start();
+  }
+
+  void start() {
+    process_.emplace(args_);
+    EXPECT_TRUE(ready(20s)) << "command-service did not become ready";
+  }
+
+  void stop() {
+    process_->signal(SIGTERM);
+    EXPECT_EQ(process_->wait_exit(15s), 0);
+    process_.reset();
+  }
+
+  bool ready(std::chrono::milliseconds deadline) {
+    return eventually([&] {
+      auto r = client().Get("/readyz");
+      return r && r->status == 200;
+    }, deadline);
+  }
+
+  httplib::Client client() const {
+    httplib::Client c{"127.0.0.1", port_};
+    c.set_connection_timeout(2s);
+    c.set_read_timeout(5s);
+    return c;
+  }
+
+  json get_json(const std::string& path, int expected_status = 200) const {
+    auto r = client().Get(path);
+    if (!r)
+      return json{{"error", "no response"}};
+    EXPECT_EQ(r->status, expected_status) << path << ": " << r->body;
+    return json::parse(r->body, nullptr, false);
+  }
+
+  std::set<int> platform_ids() const {
+    std::set<int> ids;
+    auto r = client().Get("/api/c/platforms");
+    if (r && r->status == 200)
+      for (auto& p : json::parse(r->body))
+        ids.insert(p["id"].get<int>());
+    return ids;
+  }
+
+  std::size_t platform_count() const {
+    auto r = client().Get("/api/c/platforms");
+    return r && r->status == 200 ? json::parse(r->body).size() : 0;
+  }
+
+  bool has_platform(int id) const { return platform_ids().count(id) > 0; }
+
+  const std::string& queue() const { return queue_; }
+  support::child_process& process() { return *process_; }
+
+private:
+  std::string queue_;
+  int port_;
+  std::vector<std::string> args_;
+  std::optional<support::child_process> process_;
+};
+
+std::vector<std::string> drain_queue(const std::string& queue, std::size_t expected) {
+  amqp::connection c{broker_options()};
+  c.consume(queue);
+  std::vector<std::string> bodies;
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (bodies.size() < expected && std::chrono::steady_clock::now() < until)
+    if (auto d = c.next(100ms)) {
+      c.ack(d->delivery_tag);
+      bodies.push_back(d->body);
+    }
+  return bodies;
+}
+
+} // namespace
+
+TEST(command_service, every_route_answers_its_successes_and_errors) {
+  grpc_platforms grpc;
+  grpc.service().add(1, "Dot Net");
+  command_service svc{"cmd-it-routes", grpc.port()};
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(1); }, 5s)) << "synced at start";
+  auto cli = svc.client();
+
+  EXPECT_EQ(svc.get_json("/api/c/platforms"), json::parse(R"([{"id":1,"name":"Dot Net"}])"));
+
+  auto inbound = cli.Post("/api/c/platforms", R"({"id":1,"name":"Dot Net"})", "application/json");
+  ASSERT_TRUE(inbound);
+  EXPECT_EQ(inbound->status, 200);
+  EXPECT_EQ(inbound->body, "Inbound test of from Platforms Controler");
+
+  EXPECT_EQ(svc.get_json("/api/c/platforms/1/commands"), json::array());
+  auto created = cli.Post("/api/c/platforms/1/commands",
+                          R"({"HowTo":"Build a project","commandLine":"dotnet build"})",
+                          "application/json");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  auto c = json::parse(created->body);
+  EXPECT_EQ(c["howTo"], "Build a project");
+  EXPECT_EQ(c["commandLine"], "dotnet build");
+  EXPECT_EQ(c["platformId"], 1);
+  auto location = "/api/c/platforms/1/commands/" + std::to_string(c["id"].get<int>());
+  EXPECT_EQ(created->get_header_value("Location"), location);
+  EXPECT_EQ(svc.get_json(location), c);
+  EXPECT_EQ(svc.get_json("/api/c/platforms/1/commands"), json::array({c}));
+
+  // 404: unknown platform or command, on every route that names one.
+  auto problem = svc.get_json("/api/c/platforms/99/commands", 404);
+  EXPECT_EQ(problem["status"], 404);
+  EXPECT_EQ(problem["title"], "Not Found");
+  svc.get_json("/api/c/platforms/99/commands/1", 404);
+  svc.get_json("/api/c/platforms/1/commands/999", 404);
+  auto unknown = cli.Post("/api/c/platforms/99/commands", R"({"howTo":"x","commandLine":"y"})",
+                          "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(unknown->get_header_value("Content-Type"), "application/problem+json");
+
+  // 400: ids that are not positive 32-bit integers, invalid bodies.
+  svc.get_json("/api/c/platforms/abc/commands", 400);
+  svc.get_json("/api/c/platforms/1/commands/0", 400);
+  auto invalid = cli.Post("/api/c/platforms/1/commands", R"({"howTo":""})", "application/json");
+  ASSERT_TRUE(invalid);
+  EXPECT_EQ(invalid->status, 400);
+  auto errors = json::parse(invalid->body)["errors"];
+  EXPECT_TRUE(errors.contains("howTo")) << invalid->body;
+  EXPECT_TRUE(errors.contains("commandLine")) << invalid->body;
+  auto not_json = cli.Post("/api/c/platforms/1/commands", "{", "application/json");
+  ASSERT_TRUE(not_json);
+  EXPECT_EQ(not_json->status, 400);
+
+  // 415, 413, 405.
+  auto text = cli.Post("/api/c/platforms/1/commands", "howTo=x", "text/plain");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 415);
+  auto huge = cli.Post("/api/c/platforms/1/commands",
+                       R"({"howTo":")" + std::string(200'000, 'x') + R"(","commandLine":"y"})",
+                       "application/json");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 413);
+  auto deleted = cli.Delete("/api/c/platforms/1/commands");
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->status, 405);
+
+  auto health = cli.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(svc.get_json("/readyz")["checks"]["subscriber"], "consuming");
+  auto metrics = cli.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("http_requests_total{method=\"POST\",route=\"/api/c/platforms/{platformId}/commands\",status=\"201\"} 1"),
+            std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("command_platform_syncs_total{result=\"ok\"}"), std::string::npos);
+  svc.stop();
+}
+
+TEST(command_service, the_course_event_appears_via_rest_within_one_second) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-event", grpc.port()};
+  publish({R"({"Id":5,"Name":"Docker","Event":"Platform_Published"})"});
+  auto published = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(5); }, 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - published, 1s);
+  EXPECT_EQ(svc.get_json("/api/c/platforms"), json::parse(R"([{"id":5,"name":"Docker"}])"));
+  // A redelivery or a second publish of the same platform changes nothing.
+  publish({event(5, "Docker"), event(6, "After")});
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(6); }, 2s));
+  EXPECT_EQ(svc.platform_count(), 2u);
+}
+
+TEST(command_service, poison_messages_are_dead_lettered_and_the_next_good_event_applies) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-poison", grpc.port()};
+  std::vector<std::string> poison = {
+    "not json",
+    "",
+    "[1,2,3]",
+    R"("Platform_Published")",
+    R"({"Id":1,"Name":"no event"})",
+    R"({"Event":42,"Id":1,"Name":"x"})",
+    R"({"Event":"Platform_Published","Name":"no id"})",
+    R"({"Event":"Platform_Published","Id":"7","Name":"id as text"})",
+    R"({"Event":"Platform_Published","Id":7.5,"Name":"fractional id"})",
+    R"({"Event":"Platform_Published","Id":-7,"Name":"negative id"})",
+    R"({"Event":"Platform_Published","Id":99999999999,"Name":"too large"})",
+    R"({"Event":"Platform_Published","Id":7})",
+    R"({"Event":"Platform_Published","Id":7,"Name":""})",
+    R"({"Event":"Platform_Published","Id":7,"id":8,"Name":"ambiguous"})",
+    "{\"Event\":\"Platform_Published\",\"Id\":7,\"Name\":\"\xff\"}",
+  };
+  auto messages = poison;
+  messages.push_back(R"({"Event":"Platform_Deleted","Id":3})"); // unknown type: acked, not dead
+  messages.push_back(event(10, "Good after poison"));
+  publish(messages);
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(10); }, 5s));
+  EXPECT_EQ(svc.platform_count(), 1u) << "no poison message created a platform";
+
+  auto dead = drain_queue("cmd-it-poison.dead", poison.size());
+  std::multiset<std::string> got(dead.begin(), dead.end()), sent(poison.begin(), poison.end());
+  EXPECT_EQ(got, sent) << "each poison message is dead-lettered once, nothing else";
+  EXPECT_TRUE(svc.process().wait_for_line("event=event_ignored", 2s));
+  svc.stop();
+}
+
+TEST(command_service, the_subscriber_survives_a_broker_kill_and_loses_nothing) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-broker", grpc.port()};
+  publish({event(1, "before")});
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(1); }, 2s));
+
+  auto& broker = support::rabbitmq();
+  broker.kill();
+  ASSERT_TRUE(eventually([&] {
+    auto r = svc.client().Get("/readyz");
+    return r && r->status == 503;
+  }, 12s)) << "the subscriber notices the dead broker";
+  broker.start();
+  // Published while the subscriber is still away (in its backoff).
+  std::vector<std::string> meanwhile;
+  for (int id = 100; id < 150; ++id)
+    meanwhile.push_back(event(id, "meanwhile " + std::to_string(id)));
+  publish(meanwhile);
+  ASSERT_TRUE(svc.ready(30s)) << "the subscriber came back";
+  ASSERT_TRUE(eventually([&] { return svc.platform_count() == 51; }, 10s))
+    << "got " << svc.platform_count();
+  for (int id = 100; id < 150; ++id)
+    EXPECT_TRUE(svc.has_platform(id)) << id;
+  EXPECT_TRUE(svc.process().wait_for_line("event=child_restarted child=command.subscriber", 1s));
+  svc.stop();
+}
+
+TEST(command_service, events_published_while_the_service_is_down_arrive_exactly_once) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-down", grpc.port()};
+  svc.stop();
+  std::vector<std::string> events;
+  for (int id = 1; id <= 100; ++id)
+    events.push_back(event(id, "platform " + std::to_string(id)));
+  publish(events);
+  svc.start();
+  ASSERT_TRUE(eventually([&] { return svc.platform_count() >= 100; }, 10s))
+    << "got " << svc.platform_count();
+  auto body = svc.get_json("/api/c/platforms");
+  std::multiset<int> ids;
+  for (auto& p : body)
+    ids.insert(p["id"].get<int>());
+  EXPECT_EQ(ids.size(), 100u);
+  for (int id = 1; id <= 100; ++id)
+    EXPECT_EQ(ids.count(id), 1u) << id;
+  svc.stop();
+}
+
+TEST(command_service, a_platform_only_the_grpc_server_knows_appears_through_periodic_sync) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-sync", grpc.port()};
+  ASSERT_TRUE(svc.process().wait_for_line("event=synced", 5s));
+  EXPECT_FALSE(svc.has_platform(42));
+  grpc.service().add(42, "Never published"); // as if inserted straight into its database
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(42); }, 3s))
+    << "PlatformSyncInterval is 500ms";
+  EXPECT_EQ(svc.platform_count(), 1u);
+  svc.stop();
+}
