@@ -1,0 +1,125 @@
+#pragma once
+
+// Real PostgreSQL and RabbitMQ servers for integration tests. Each runs on
+// 127.0.0.1 on its own free port with its data under a private temp dir
+// (/tmp/realsrv-XXXXXX); nothing touches system services or default ports.
+// Everything is torn down at exit, and by a reaper process if the test
+// process dies abruptly. The classes are not thread-safe: drive them from
+// the test thread.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace support {
+
+namespace detail {
+
+struct launch_spec;
+
+// A server started under a supervisor child that reaps it and everything it
+// leaves behind: once the supervisor has exited, all of the server is gone.
+class supervised_process {
+public:
+  supervised_process() = default;
+  ~supervised_process(); // kills whatever still runs
+  supervised_process(const supervised_process&) = delete;
+  supervised_process& operator=(const supervised_process&) = delete;
+
+  // The server's pid (its process group) is in pgid_file, for the reaper,
+  // for as long as the server runs.
+  void launch(const launch_spec& spec, const std::filesystem::path& pgid_file);
+  void signal(int signal_number) const; // the server process only
+  void kill_group() const;              // SIGKILL its whole process group
+  // Waits up to timeout_ms; true once everything exited and was reaped.
+  bool wait(int timeout_ms);
+  bool running() const;
+  bool succeeded() const; // exited with code 0 (once wait() returned true)
+  std::string exit_description() const;
+
+private:
+  void reaped(int status);
+
+  pid_t supervisor_ = -1;
+  pid_t leader_ = -1;
+  int status_ = 0;
+};
+
+} // namespace detail
+
+class postgres_server {
+public:
+  // Runs initdb in dir (which must not exist yet) and starts the server.
+  explicit postgres_server(std::filesystem::path dir);
+  ~postgres_server();
+  postgres_server(const postgres_server&) = delete;
+  postgres_server& operator=(const postgres_server&) = delete;
+
+  std::string host() const; // "127.0.0.1"
+  int port() const;
+  // libpq keyword style, e.g. "host=127.0.0.1 port=N dbname=NAME
+  // user=postgres connect_timeout=3".
+  std::string connection_string(const std::string& dbname = "postgres") const;
+  void create_database(const std::string& name); // dropped first if present
+
+  void stop();  // fast shutdown (what pg_ctl -m fast does), blocks until down
+  void start(); // same port and data dir, blocks until it accepts queries
+  void kill();  // SIGKILL the postmaster; its backends then exit, as after a crash
+  bool running() const;
+
+private:
+  std::filesystem::path data_dir() const;
+  std::filesystem::path log_file() const;
+  void init_data_dir();
+  void wait_until_ready();
+  void remove_crash_leftovers();
+  std::string describe_failure(const std::string& what) const;
+
+  std::filesystem::path dir_;
+  int port_;
+  detail::supervised_process process_;
+};
+
+class rabbitmq_server {
+public:
+  // Prepares dir (which must not exist yet) and starts the broker.
+  explicit rabbitmq_server(std::filesystem::path dir);
+  ~rabbitmq_server();
+  rabbitmq_server(const rabbitmq_server&) = delete;
+  rabbitmq_server& operator=(const rabbitmq_server&) = delete;
+
+  std::string host() const; // "127.0.0.1"
+  int port() const;         // AMQP port, the same across restarts
+  std::string user() const;
+  std::string password() const;
+
+  void stop();  // clean shutdown, blocks until every process and port is gone
+  void start(); // same port, node and data dir, blocks until AMQP login works
+  void kill();  // SIGKILL the broker's process group, blocks until it is gone
+  void restart();
+  bool running() const;
+
+private:
+  std::string node_name() const;
+  std::vector<std::string> environment() const;
+  void write_config() const;
+  void start_epmd();
+  void wait_until_ready();
+  std::string describe_failure(const std::string& what) const;
+
+  std::filesystem::path dir_;
+  int port_;
+  int dist_port_;
+  int epmd_port_;
+  detail::supervised_process epmd_;
+  detail::supervised_process process_;
+};
+
+// Lazily started on first call, shared by all tests of the binary, torn down
+// at process exit. A failed start is remembered and rethrown on later calls.
+postgres_server& postgres();
+rabbitmq_server& rabbitmq();
+
+} // namespace support
