@@ -1,0 +1,23 @@
+#!/bin/sh
+# Renders the one-machine stack's gateway config (deploy/local/gateway,
+# copied to /etc/gateway) the way deploy/local/stack does, then runs nginx in
+# the foreground. API keys: GATEWAY_API_KEYS (space-separated) or a random one,
+# printed once; a self-signed certificate for acme.com and localhost.
+set -eu
+state=/var/lib/gateway
+mkdir -p "$state/gateway/temp" "$state/gateway/tls" "$state/logs"
+keys=${GATEWAY_API_KEYS:-$(openssl rand -hex 16)}
+[ -n "${GATEWAY_API_KEYS:-}" ] || echo "gateway: generated API key $keys"
+for key in $keys; do printf '"%s" 1;\n' "$key"; done > "$state/gateway/keys.map"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+  -subj "/CN=acme.com" -addext "subjectAltName=DNS:acme.com,DNS:localhost,IP:127.0.0.1" \
+  -keyout "$state/gateway/tls/dev.key" -out "$state/gateway/tls/dev.crt" 2>/dev/null
+# Logs to the container's output.
+ln -sf /dev/stderr "$state/logs/gateway-error.log"
+ln -sf /dev/stdout "$state/logs/gateway-access.log"
+sed -e "s|@USER@||" -e "s|@STATE@|$state|g" -e "s|@CONF@|/etc/gateway|g" \
+  -e "s|@GATEWAY_HTTP_PORT@|$GATEWAY_PORT|g" -e "s|@GATEWAY_HTTPS_PORT@|$GATEWAY_HTTPS_PORT|g" \
+  -e "s|@PLATFORM_HTTP_PORT@|$PLATFORM_HTTP_PORT|g" -e "s|@COMMAND_HTTP_PORT@|$COMMAND_HTTP_PORT|g" \
+  -e "s|@RATE@|$RATE|g" -e "s|@BURST@|$BURST|g" -e "s|@MAX_BODY_BYTES@|$MAX_BODY_BYTES|g" \
+  /etc/gateway/nginx.conf.in > "$state/gateway/nginx.conf"
+exec /usr/sbin/nginx -p "$state/gateway/" -c "$state/gateway/nginx.conf" -e /dev/stderr
