@@ -50,11 +50,12 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   expose_restarts(*metrics);
 
   // A database outage lasts as long as it lasts: members retry every <= 2 s
-  // (at most ~35 restarts a minute), callers get 503 after 1 s meanwhile.
+  // (at most ~35 restarts a minute). A request waits 250 ms for a member that
+  // is down, then tries the next (repository_client); 503 when none answers.
   auto repository = supervisor("platform.repository", {60, 60s}, {100ms, 2s, 0.2});
   std::vector<actors::handle> pool;
   for (unsigned i = 1; i <= cfg.repository.pool_size; ++i) {
-    auto h = ctx.make_handle("platform.repository." + std::to_string(i), {1s, 10'000});
+    auto h = ctx.make_handle("platform.repository." + std::to_string(i), {250ms, 10'000});
     pool.push_back(h);
     repository.children.push_back(actors::child(h, [c = cfg.repository, i](caf::actor_system& sys) {
       return platform::spawn_repository(sys, c, i);

@@ -9,9 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -23,6 +27,14 @@ platform_it::service_options options(const std::string& database) {
   platform_it::service_options o;
   o.database = database;
   return o;
+}
+
+// "p7": built with append, since `"p" + std::to_string(i)` trips GCC 12's
+// -Wrestrict false positive.
+std::string numbered(const char* prefix, int i) {
+  std::string s = prefix;
+  s.append(std::to_string(i));
+  return s;
 }
 
 json body_of(const httplib::Result& r) {
@@ -237,7 +249,7 @@ TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when
   auto c = service.http();
   std::vector<int> ids;
   for (int i = 0; i < 50; ++i) {
-    auto r = post_json(c, json{{"name", "p" + std::to_string(i)}, {"publisher", "x"}, {"cost", "y"}}.dump(),
+    auto r = post_json(c, json{{"name", numbered("p", i)}, {"publisher", "x"}, {"cost", "y"}}.dump(),
                        {{"X-Request-Id", "outbox-" + std::to_string(i)}});
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 201) << "POST " << i << " while the broker is down: " << r->body;
@@ -252,7 +264,7 @@ TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when
   for (std::size_t i = 0; i < got.size(); ++i) {
     auto event = json::parse(got[i].body);
     EXPECT_EQ(event["Id"], ids[i]) << "commit order at " << i;
-    EXPECT_EQ(event["Name"], "p" + std::to_string(i));
+    EXPECT_EQ(event["Name"], numbered("p", i));
     EXPECT_EQ(event["Event"], "Platform_Published");
     EXPECT_EQ(got[i].type, "Platform_Published");
     EXPECT_EQ(got[i].content_type, "application/json");
@@ -317,4 +329,114 @@ TEST(command_client, each_created_platform_is_posted_to_the_command_service) {
   ASSERT_TRUE(down);
   EXPECT_EQ(down->status, 201);
   EXPECT_TRUE(service.process().wait_for_line("command_service_unreachable", 10s));
+}
+
+TEST(database_outage, requests_get_503_within_the_deadline_and_the_service_recovers) {
+  auto& pg = support::postgres();
+  auto opts = options("it_db_outage");
+  opts.extra_flags.push_back("--DatabaseTimeout=1s");
+  service_process service(opts);
+  ASSERT_TRUE(service.wait_ready());
+
+  pg.stop();
+  auto c = service.http();
+  for (int round = 0; round < 3; ++round) { // while members fail, restart and fail again
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = c.Get("/api/platforms/1");
+    auto elapsed = std::chrono::steady_clock::now() - t0;
+    expect_problem(r, 503, "GET while the database is down");
+    EXPECT_LT(elapsed, 2500ms) << "no request hangs past its deadline";
+    t0 = std::chrono::steady_clock::now();
+    expect_problem(post_json(c, R"({"name":"n","publisher":"p","cost":"c"})"), 503, "POST");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
+    expect_problem(c.Get("/readyz"), 503, "readyz");
+  }
+  auto alive = c.Get("/healthz");
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200) << "alive, only not ready";
+
+  pg.start();
+  EXPECT_TRUE(service.wait_ready(30s)) << "ready again once the database is back";
+  // Members still in backoff are skipped: the request reaches one that is back.
+  auto r = c.Get("/api/platforms/1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto created = post_json(c, R"({"name":"after","publisher":"p","cost":"c"})");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201);
+  EXPECT_GE(service.metric("actor_restarts_total{actor=\"platform.repository.1\"}"), 1);
+}
+
+TEST(outbox, broker_killed_in_the_middle_of_a_drain_loses_no_event) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_kill";
+  auto opts = options("it_outbox_kill");
+  // One event per confirm round: the drain lasts long enough to be interrupted.
+  opts.extra_flags.push_back("--OutboxBatchSize=1");
+  service_process service(opts);
+  ASSERT_TRUE(service.wait_ready());
+  platform_it::prepare_queue(broker, queue);
+
+  broker.stop();
+  auto c = service.http();
+  std::set<int> ids;
+  for (int i = 0; i < 500; ++i) {
+    auto r = post_json(c, json{{"name", numbered("k", i)}, {"publisher", "x"}, {"cost", "y"}}.dump());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201);
+    ids.insert(body_of(r)["id"].get<int>());
+  }
+  broker.start();
+  std::set<int> seen;
+  std::size_t before_kill = 0;
+  {
+    platform_it::queue_reader reader{broker, queue};
+    for (auto& m : reader.take(20, 60s))
+      seen.insert(json::parse(m.body)["Id"].get<int>());
+    before_kill = seen.size();
+  }
+  broker.kill();
+  broker.start();
+  platform_it::queue_reader reader{broker, queue};
+  auto until = std::chrono::steady_clock::now() + 90s;
+  while (seen.size() < ids.size() && std::chrono::steady_clock::now() < until)
+    for (auto& m : reader.take(100, 1s))
+      seen.insert(json::parse(m.body)["Id"].get<int>());
+  EXPECT_LT(before_kill, ids.size()) << "the broker was killed before the drain ended";
+  EXPECT_EQ(seen, ids) << "every committed event arrived (duplicates allowed across the crash)";
+}
+
+TEST(grpc_tls, serves_over_tls_with_a_configured_certificate) {
+  auto dir = std::filesystem::temp_directory_path() / ("platform-tls-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  auto key = (dir / "key.pem").string(), cert = (dir / "cert.pem").string();
+  auto cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost"
+             " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + key + " -out " + cert
+             + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto opts = options("it_tls");
+  opts.extra_flags = {"--GrpcCertificate=" + cert, "--GrpcPrivateKey=" + key};
+  service_process service(opts);
+  ASSERT_TRUE(service.wait_ready());
+
+  std::ifstream in{cert};
+  std::string pem{std::istreambuf_iterator<char>(in), {}};
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = pem;
+  auto target = "localhost:" + std::to_string(service.grpc_port());
+  auto stub = GrpcPlatform::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(tls)));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  PlatformResponse res;
+  auto status = stub->GetAllPlatforms(&ctx, GetAllRequest{}, &res);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(res.platform_size(), 3);
+
+  auto plain = GrpcPlatform::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext plain_ctx;
+  plain_ctx.set_deadline(std::chrono::system_clock::now() + 3s);
+  PlatformResponse ignored;
+  EXPECT_FALSE(plain->GetAllPlatforms(&plain_ctx, GetAllRequest{}, &ignored).ok())
+    << "plaintext is refused when TLS is configured";
+  std::filesystem::remove_all(dir);
 }

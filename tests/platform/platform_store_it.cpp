@@ -47,6 +47,8 @@ TEST(platform_store, first_start_applies_migrations_and_seeds_three_platforms) {
   EXPECT_EQ(all[2].publisher, "Cloud Native Computing Foundation");
   EXPECT_EQ(all[2].cost, "Free");
   EXPECT_EQ(store.backlog(), 0) << "seeds publish no events";
+  EXPECT_TRUE(store.pending(1).empty()) << "no phantom row with a one-row limit";
+  EXPECT_TRUE(store.pending(500).empty());
 }
 
 TEST(platform_store, two_replicas_migrating_at_once_apply_each_migration_once) {

@@ -3,6 +3,7 @@
 #include "store/platform_store.hpp"
 
 #include <actors/bridge.hpp>
+#include <actors/errors.hpp>
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
 
@@ -14,6 +15,11 @@ struct repository_state {
   std::string name = "platform.repository";
   std::unique_ptr<platform_store> store;
 };
+
+bool unavailable(const caf::error& err) {
+  return err.category() == caf::atom("actors")
+         && err.code() == static_cast<std::uint8_t>(actors::errc::child_unavailable);
+}
 
 std::string versions(const std::vector<int>& vs) {
   if (vs.empty())
@@ -61,26 +67,40 @@ repository_client::repository_client(caf::actor_system& sys, std::vector<actors:
                                      std::chrono::milliseconds deadline)
   : sys_(&sys), pool_(std::move(pool)), deadline_(deadline) {}
 
-const actors::handle& repository_client::next() {
-  return pool_[next_->fetch_add(1, std::memory_order_relaxed) % pool_.size()];
+template <class Result, class... Ts>
+caf::expected<Result> repository_client::call(const Ts&... xs) {
+  auto until = std::chrono::steady_clock::now() + deadline_;
+  auto first = next_->fetch_add(1, std::memory_order_relaxed);
+  caf::expected<Result> result{caf::error{}};
+  for (std::size_t i = 0; i < pool_.size(); ++i) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      until - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      break;
+    result = actors::call<Result>(*sys_, pool_[(first + i) % pool_.size()], left, xs...);
+    // Only a message no member received is safe to send to another (a
+    // create that failed mid-commit must not be repeated).
+    if (result || !unavailable(result.error()))
+      return result;
+  }
+  return result;
 }
 
 caf::expected<std::vector<platform_record>> repository_client::all() {
-  return actors::call<std::vector<platform_record>>(*sys_, next(), deadline_, list_atom::value);
+  return call<std::vector<platform_record>>(list_atom::value);
 }
 
 caf::expected<platform_record> repository_client::find(std::int32_t id) {
-  return actors::call<platform_record>(*sys_, next(), deadline_, caf::get_atom::value, id);
+  return call<platform_record>(caf::get_atom::value, id);
 }
 
 caf::expected<platform_record> repository_client::create(const new_platform& p,
                                                          const std::string& correlation_id) {
-  return actors::call<platform_record>(*sys_, next(), deadline_, create_atom::value, p,
-                                       correlation_id);
+  return call<platform_record>(create_atom::value, p, correlation_id);
 }
 
 caf::expected<bool> repository_client::ready() {
-  return actors::call<bool>(*sys_, next(), deadline_, ready_atom::value);
+  return call<bool>(ready_atom::value);
 }
 
 } // namespace platform

@@ -27,7 +27,7 @@ using repository_actor = caf::typed_actor<
 caf::actor spawn_repository(caf::actor_system& sys, const repository_config& cfg, unsigned index);
 
 // The callers' side (HTTP and gRPC threads): spreads requests over the pool's
-// handles and gives each one deadline.
+// handles, skips members that are down, and gives each request one deadline.
 class repository_client {
 public:
   repository_client(caf::actor_system& sys, std::vector<actors::handle> pool,
@@ -42,7 +42,10 @@ public:
   void set_deadline(std::chrono::milliseconds deadline) { deadline_ = deadline; }
 
 private:
-  const actors::handle& next();
+  // Starts at the next member in turn; a member that is down (restarting
+  // after a failure) passes the request on to the next, within the deadline.
+  template <class Result, class... Ts>
+  caf::expected<Result> call(const Ts&... xs);
 
   caf::actor_system* sys_;
   std::vector<actors::handle> pool_;

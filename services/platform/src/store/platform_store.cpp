@@ -81,10 +81,14 @@ std::vector<outbox_event> platform_store::pending(std::size_t limit) {
   std::vector<long long> ids(limit);
   std::vector<std::string> message_ids(limit), types(limit), payloads(limit), correlations(limit);
   long long max_rows = static_cast<long long>(limit);
-  sql_ << "SELECT id, CAST(message_id AS text), type, payload, correlation_id FROM outbox"
-          " WHERE published_at IS NULL ORDER BY id LIMIT :n",
-    soci::use(max_rows), soci::into(ids), soci::into(message_ids), soci::into(types),
-    soci::into(payloads), soci::into(correlations);
+  soci::statement st = (sql_.prepare << "SELECT id, CAST(message_id AS text), type, payload,"
+                                        " correlation_id FROM outbox WHERE published_at IS NULL"
+                                        " ORDER BY id LIMIT :n",
+                        soci::use(max_rows), soci::into(ids), soci::into(message_ids),
+                        soci::into(types), soci::into(payloads), soci::into(correlations));
+  // SOCI leaves a one-element vector untouched when no row comes back.
+  if (!st.execute(true))
+    return out;
   out.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i)
     out.push_back({ids[i], std::move(message_ids[i]), std::move(types[i]), std::move(payloads[i]),
