@@ -1,13 +1,35 @@
 #include "actors/errors.hpp"
 
+#include <map>
+#include <mutex>
+#include <optional>
+
 namespace actors {
 
 namespace {
 
 const caf::atom_value category = caf::atom("actors");
 
-std::string render(uint8_t code, const caf::message& context) {
-  auto text = to_string(static_cast<errc>(code));
+using code_namer = std::function<std::string(uint8_t)>;
+
+std::mutex categories_mutex;
+
+std::map<caf::atom_value, code_namer>& categories() {
+  static std::map<caf::atom_value, code_namer> known{
+    {category, [](uint8_t code) { return to_string(static_cast<errc>(code)); }}};
+  return known;
+}
+
+std::optional<code_namer> namer_of(caf::atom_value cat) {
+  std::lock_guard guard{categories_mutex};
+  auto i = categories().find(cat);
+  if (i == categories().end())
+    return std::nullopt;
+  return i->second;
+}
+
+std::string render(const code_namer& name, uint8_t code, const caf::message& context) {
+  auto text = name(code);
   if (context.match_elements<std::string>())
     text += ": " + context.get_as<std::string>(0);
   return text;
@@ -35,17 +57,24 @@ std::string to_string(errc code) {
   return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
 }
 
+void register_error_category(caf::atom_value cat, code_namer code_name) {
+  std::lock_guard guard{categories_mutex};
+  categories()[cat] = std::move(code_name);
+}
+
 void add_error_category(caf::actor_system_config& cfg) {
-  cfg.add_error_category(category, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
-    return render(code, ctx);
-  });
+  std::lock_guard guard{categories_mutex};
+  for (auto& [cat, name] : categories())
+    cfg.add_error_category(cat, [name](uint8_t code, caf::atom_value, const caf::message& ctx) {
+      return render(name, code, ctx);
+    });
 }
 
 std::string describe(const caf::error& err) {
   if (!err)
     return "none";
-  if (err.category() == category)
-    return render(err.code(), err.context());
+  if (auto name = namer_of(err.category()))
+    return render(*name, err.code(), err.context());
   if (err.category() == caf::atom("system")) {
     auto text = caf::to_string(static_cast<caf::sec>(err.code()));
     if (!err.context().empty())

@@ -131,6 +131,12 @@ std::string settings::text(const std::string& name, const std::string& fallback,
   return value;
 }
 
+std::string settings::optional_text(const std::string& name, const std::string& help) {
+  auto value = raw(name).value_or("");
+  record(name, help, value, "");
+  return value;
+}
+
 std::string settings::secret(const std::string& name, const std::string& fallback,
                              const std::string& help) {
   auto value = raw(name).value_or(fallback);

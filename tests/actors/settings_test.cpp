@@ -91,3 +91,10 @@ TEST(settings, choices_accept_only_the_listed_values) {
   EXPECT_EQ(s.choice("Mode", "safe", {"safe", "careful"}, ""), "safe");
   EXPECT_NE(failure_of(s).find("Mode='fast': expected one of safe, careful"), std::string::npos);
 }
+
+TEST(settings, optional_text_may_be_unset_and_services_can_reject_values) {
+  auto s = make({"--GrpcPlatform=nohost"});
+  EXPECT_EQ(s.optional_text("CaFile", ""), "");
+  s.reject("GrpcPlatform", s.text("GrpcPlatform", "x", ""), "has no host:port");
+  EXPECT_NE(failure_of(s).find("GrpcPlatform='nohost': has no host:port"), std::string::npos);
+}

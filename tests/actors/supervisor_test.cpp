@@ -132,6 +132,15 @@ bool is(const caf::error& err, actors::errc code) {
 
 } // namespace
 
+TEST(errors, registered_categories_are_described_by_name) {
+  actors::register_error_category(caf::atom("test"), [](uint8_t code) {
+    return code == 1 ? std::string{"unknown_widget"} : "other";
+  });
+  caf::error err{uint8_t{1}, caf::atom("test"), caf::make_message(std::string{"7"})};
+  EXPECT_EQ(actors::describe(err), "unknown_widget: 7");
+  EXPECT_EQ(actors::describe(actors::make_error(actors::errc::overloaded, "x")), "overloaded: x");
+}
+
 TEST_F(supervisor_test, one_for_one_restarts_only_the_failed_child) {
   counter a_starts, b_starts;
   auto a = handle("a"), b = handle("b");

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace actors {
@@ -22,11 +23,17 @@ caf::error make_error(errc code);
 
 std::string to_string(errc code);
 
-// Registers the category so that `system.render(err)` prints names, not numbers.
+// Names the codes of a service's own error enum, so that `describe` and
+// `system.render` print "unknown_platform: 7", not numbers. Call it before the
+// actor system starts (the runtime's own category is always known).
+void register_error_category(caf::atom_value category,
+                             std::function<std::string(uint8_t code)> code_name);
+
+// Adds every registered category to `cfg` for `system.render(err)`.
 void add_error_category(caf::actor_system_config& cfg);
 
 // One line for logs and problem responses: "deadline_exceeded: platform.repository
-// did not answer within 300ms" (CAF's own errors are rendered by the system).
+// did not answer within 300ms", for the runtime's, CAF's and registered errors.
 std::string describe(const caf::error& err);
 
 } // namespace actors

@@ -29,6 +29,8 @@ public:
 
   std::string text(const std::string& name, const std::string& fallback,
                    const std::string& help);
+  // May be empty (not set): for optional paths and addresses.
+  std::string optional_text(const std::string& name, const std::string& help);
   // Logged as "***".
   std::string secret(const std::string& name, const std::string& fallback,
                      const std::string& help);
@@ -45,6 +47,11 @@ public:
   // "250ms", "2s", "5m"; a bare number is milliseconds.
   std::chrono::milliseconds duration(const std::string& name, std::chrono::milliseconds fallback,
                                      const std::string& help);
+
+  // Reports a value the service's own validation rejected, with the others.
+  void reject(const std::string& name, const std::string& value, const std::string& what) {
+    problem(name, value, what);
+  }
 
   bool help_requested() const { return help_requested_; }
   std::string usage(const std::string& program) const;

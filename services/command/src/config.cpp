@@ -37,15 +37,15 @@ void read_bus(actors::settings& s, subscriber_config& c) {
 void read_sync(actors::settings& s, platform_sync_config& c) {
   auto address = s.text("GrpcPlatform", "http://localhost:666",
                         "Platform Service gRPC address (http://, https:// or host:port)");
-  auto ca_file = s.text("GrpcPlatformCaFile", "system",
-                        "PEM root certificates for an https:// address (system: gRPC's defaults)");
+  auto ca_file = s.optional_text("GrpcPlatformCaFile",
+                                 "PEM root certificates for an https:// address (unset: gRPC's defaults)");
   c.interval = s.duration("PlatformSyncInterval", c.interval, "time between full platform syncs");
   c.deadline = s.duration("GrpcDeadline", c.deadline, "deadline of each gRPC call");
   auto target = parse_grpc_address(address);
   if (!target)
-    throw actors::settings_error("GrpcPlatform: '" + address + "' has no host:port");
+    return s.reject("GrpcPlatform", address, "has no host:port");
   c.target = *target;
-  if (c.target.tls && ca_file != "system")
+  if (c.target.tls && !ca_file.empty())
     c.ca_pem = read_file("GrpcPlatformCaFile", ca_file);
 }
 

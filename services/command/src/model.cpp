@@ -13,17 +13,21 @@ bool is(const caf::error& err, errc code) {
   return err.category() == caf::atom("command") && err.code() == static_cast<std::uint8_t>(code);
 }
 
-std::string describe(const caf::error& err) {
-  if (err.category() != caf::atom("command"))
-    return actors::describe(err);
-  auto& ctx = err.context();
-  auto text = ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0) : std::string{};
-  switch (static_cast<errc>(err.code())) {
-    case errc::unknown_platform: return "unknown_platform: " + text;
-    case errc::unknown_command: return "unknown_command: " + text;
-    case errc::database: return "database: " + text;
-  }
-  return text;
-}
+namespace {
+
+// Names our codes in actors::describe and in system.render.
+[[maybe_unused]] const bool errors_named = [] {
+  actors::register_error_category(caf::atom("command"), [](std::uint8_t code) -> std::string {
+    switch (static_cast<errc>(code)) {
+      case errc::unknown_platform: return "unknown_platform";
+      case errc::unknown_command: return "unknown_command";
+      case errc::database: return "database";
+    }
+    return "command_error_" + std::to_string(code);
+  });
+  return true;
+}();
+
+} // namespace
 
 } // namespace command

@@ -58,8 +58,6 @@ enum class errc : std::uint8_t {
 // Declared right after the enum: CAF caches has_make_error<errc> on first use.
 caf::error make_error(errc code, std::string context);
 bool is(const caf::error& err, errc code);
-// One line for logs and problem details, for our errors and the runtime's.
-std::string describe(const caf::error& err);
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;

@@ -85,11 +85,11 @@ std::optional<T> command_api::call(httplib::Response& res, Ts&&... xs) {
     return std::move(*r);
   auto status = status_of(r.error());
   if (status == 404)
-    not_found(res, describe(r.error()));
+    not_found(res, actors::describe(r.error()));
   else {
     actors::log::error(log_name, "repository_failed",
-                       {{"error", describe(r.error())}, {"request_id", http::request_id(res)}});
-    http::reply(res, http::make_problem(status, describe(r.error())));
+                       {{"error", actors::describe(r.error())}, {"request_id", http::request_id(res)}});
+    http::reply(res, http::make_problem(status, actors::describe(r.error())));
   }
   return std::nullopt;
 }
@@ -183,7 +183,7 @@ void command_api::healthz(const httplib::Request&, httplib::Response& res) {
 void command_api::readyz(const httplib::Request&, httplib::Response& res) {
   auto store = actors::call<caf::ok_atom>(sys_, deps_.repository, timeout_, ping_atom::value);
   bool consuming = deps_.subscriber->consuming;
-  json checks = {{"repository", store ? "up" : describe(store.error())},
+  json checks = {{"repository", store ? "up" : actors::describe(store.error())},
                  {"subscriber", consuming ? "consuming" : "not consuming"}};
   bool ready = store && consuming;
   send_json(res, ready ? 200 : 503, {{"status", ready ? "Healthy" : "Unhealthy"}, {"checks", checks}});

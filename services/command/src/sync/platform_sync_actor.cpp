@@ -1,5 +1,6 @@
 #include "sync/platform_sync_actor.hpp"
 
+#include <actors/errors.hpp>
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
 
@@ -52,7 +53,7 @@ void sync_now(sync_self self, const platform_sync_config& config, const actors::
         actors::log::info(st.name, "synced", {{"fetched", fetched}, {"added", added}});
         schedule(self, run, config.interval);
       },
-      [=](caf::error& err) { failed(self, config, run, describe(err)); });
+      [=](caf::error& err) { failed(self, config, run, actors::describe(err)); });
 }
 
 caf::behavior platform_sync(sync_self self, platform_sync_config config, actors::handle repository,
