@@ -103,7 +103,7 @@ TEST(platform_store, pending_is_oldest_first_and_limited) {
   platform_store store{fresh_database("store_pending")};
   store.migrate();
   for (int i = 0; i < 5; ++i)
-    store.create({"p" + std::to_string(i), "x", "y"}, "");
+    store.create({std::string{"p"}.append(std::to_string(i)), "x", "y"}, "");
   auto first = store.pending(3);
   ASSERT_EQ(first.size(), 3u);
   EXPECT_LT(first[0].id, first[1].id);
