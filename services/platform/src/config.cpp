@@ -28,10 +28,8 @@ config read_config(actors::settings& s) {
                                       "deadline for a request's database work; then 503");
 
   c.grpc.port = s.port("GrpcPort", 5001, "gRPC listen port (666 in the course's cluster)");
-  // Optional, so read as secrets (settings::text refuses empty values); the
-  // key's location is not worth logging anyway.
-  c.grpc.certificate_file = s.secret("GrpcCertificate", "", "PEM certificate file: enables TLS");
-  c.grpc.private_key_file = s.secret("GrpcPrivateKey", "", "PEM private key file for TLS");
+  c.grpc.certificate_file = s.optional_text("GrpcCertificate", "PEM certificate file: enables TLS");
+  c.grpc.private_key_file = s.optional_text("GrpcPrivateKey", "PEM private key file for TLS");
 
   c.relay.database = c.repository.database;
   c.relay.host = s.text("RabbitMQHost", "localhost", "RabbitMQ host");
@@ -57,10 +55,11 @@ config read_config(actors::settings& s) {
   c.command_client.timeout = s.duration("CommandServiceTimeout", c.command_client.timeout,
                                         "connect and read timeout of that POST");
   if (c.grpc.certificate_file.empty() != c.grpc.private_key_file.empty())
-    throw actors::settings_error("invalid settings:\n  GrpcCertificate and GrpcPrivateKey: "
-                                 "give both for TLS, or neither");
+    s.reject("GrpcPrivateKey", c.grpc.private_key_file,
+             "GrpcCertificate and GrpcPrivateKey go together: give both for TLS, or neither");
   if (c.relay.heartbeat.count() < 1)
-    throw actors::settings_error("invalid settings:\n  RabbitMQHeartbeat: at least 1s");
+    s.reject("RabbitMQHeartbeat", std::to_string(c.relay.heartbeat.count()) + "s",
+             "must be at least 1s");
   return c;
 }
 
