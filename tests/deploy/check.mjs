@@ -1,0 +1,218 @@
+// Offline checks of deploy/: every kustomization renders (kubectl kustomize)
+// and validates against the Kubernetes, Gateway API and Traefik schemas; the
+// rendered sets' cross-references hold; the services' settings (from their
+// --help) are all provided in Kubernetes and in the compose file; the
+// RabbitMQ definitions match what the services declare; the Dockerfile and
+// compose file parse and keep our rules. Self-tests break known-good inputs
+// on purpose and require each break to be reported.
+//   node check.mjs [platform-service-binary command-service-binary]
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+
+import { checkAll } from "./lib/crossref.mjs";
+import { checkDockerfile, aptPackages } from "./lib/dockerfile.mjs";
+import { render, validateAll } from "./lib/manifests.mjs";
+import { checkDefinitions, deadLetterNames } from "./lib/rabbitmq.mjs";
+import { Report } from "./lib/report.mjs";
+import { checkComposeSettings, checkDeploymentSettings, readHelp } from "./lib/settings.mjs";
+import { runSelfTests } from "./selftest.mjs";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const at = (...p) => join(repo, ...p);
+const kubectl = process.env.KUBECTL || "kubectl";
+
+// What is rendered; `complete` sets hold everything their references need.
+const KUSTOMIZATIONS = [
+  { dir: "deploy/k8s/base", complete: true, services: true },
+  { dir: "deploy/k8s/gateway", complete: false },
+  { dir: "deploy/k8s/overlays/local", complete: true, services: true, edge: "gateway" },
+  { dir: "deploy/k8s/overlays/prod", complete: true, services: true, edge: "gateway", quorum: true },
+  { dir: "deploy/k8s/overlays/ingress-nginx", complete: true, services: true, edge: "ingress" },
+  { dir: "deploy/k8s/examples/static-pv", complete: true },
+];
+
+const SERVICES = [
+  { binary: "platform-service", compose: "platform-service" },
+  { binary: "command-service", compose: "command-service" },
+];
+const COMPOSE_SERVICES = ["postgres", "rabbitmq", "platform-service", "command-service", "gateway"];
+
+// tests/run packages a build stage has no use for: servers, load and
+// diagnostic tools that only tests run.
+const NOT_FOR_BUILDING = new Set(["postgresql", "rabbitmq-server", "amqp-tools", "nginx", "wrk", "procps",
+  "iproute2", "curl", "openssl"]);
+
+const find = (docs, kind, name) => docs.find((d) => d.kind === kind && d.metadata?.name === name);
+// A generated ConfigMap/Secret: kustomize appends a content hash to its name.
+const generated = (docs, kind, name) =>
+  docs.find((d) => d.kind === kind && new RegExp(`^${name}(-[a-z0-9]{10})?$`).test(d.metadata?.name ?? ""));
+
+// The names CONTRACTS.md fixes, in every set that runs the services.
+function contractProblems(docs, k) {
+  const problems = [];
+  const need = (kind, name, test = () => null) => {
+    const d = find(docs, kind, name);
+    const p = d ? test(d) : `${kind} ${name} is missing`;
+    if (p) problems.push(p);
+  };
+  const ports = (...want) => (svc) => {
+    const have = (svc.spec.ports ?? []).map((p) => p.port);
+    const lacking = want.filter((p) => !have.includes(p));
+    return lacking.length ? `Service ${svc.metadata.name} lacks port(s) ${lacking.join(", ")}` : null;
+  };
+  need("Deployment", "platforms-depl");
+  need("Deployment", "commands-depl");
+  need("Service", "platforms-clusterip-srv", ports(80, 666));
+  need("Service", "platformnpservice-srv", (s) => (s.spec.type === "NodePort" ? null : "platformnpservice-srv is not a NodePort"));
+  need("Service", "commands-clusterip-srv", ports(80));
+  need("Service", "rabbitmq-clusterip-srv", ports(5672, 15672));
+  need("StatefulSet", "postgres", (s) =>
+    s.spec.volumeClaimTemplates?.some((t) => t.spec?.storageClassName) ? null : "postgres has no volumeClaimTemplate on a named StorageClass");
+  need("StatefulSet", "rabbitmq");
+  need("HorizontalPodAutoscaler", "platforms-hpa");
+  const grpc = find(docs, "Deployment", "platforms-depl")?.spec.template.spec.containers[0];
+  if (grpc && !["livenessProbe", "readinessProbe", "startupProbe"].some((p) => grpc[p]?.grpc?.port === 666))
+    problems.push("platforms-depl has no gRPC probe on 666");
+  if (k.edge === "gateway") {
+    const routes = docs.filter((d) => d.kind === "HTTPRoute");
+    const paths = routes.flatMap((r) => r.spec.rules.flatMap((rule) => rule.matches.map((m) => m.path?.value)));
+    for (const p of ["/api/platforms", "/api/c/platforms", "/api/v1/platforms", "/api/v1/c/platforms"])
+      if (!paths.includes(p)) problems.push(`no HTTPRoute matches ${p}`);
+    if (!routes.every((r) => r.spec.hostnames?.includes("acme.com"))) problems.push("an HTTPRoute is not for host acme.com");
+  }
+  if (k.edge === "ingress") {
+    need("Ingress", "ingress-srv", (i) => (i.spec.rules?.some((r) => r.host === "acme.com") ? null : "ingress-srv does not route host acme.com"));
+  }
+  return problems;
+}
+
+function rabbitmqConfig(docs) {
+  return Object.values(generated(docs, "ConfigMap", "rabbitmq-config")?.data ?? {}).join("\n");
+}
+
+function configValue(docs, configMap, key) {
+  return generated(docs, "ConfigMap", configMap)?.data?.[key];
+}
+
+// Users each service logs in as, and what they must be allowed to do.
+function brokerUsers(platformUser, commandUser, queue, dead) {
+  return [
+    { user: platformUser, needs: { configure: ["trigger"], write: ["trigger"] } },
+    { user: commandUser, needs: {
+      configure: ["trigger", queue, dead.exchange, dead.queue],
+      write: [queue, dead.queue],
+      read: ["trigger", queue, dead.exchange] } },
+  ];
+}
+
+function composeEnv(compose, service) {
+  return compose.services?.[service]?.environment ?? {};
+}
+
+async function main() {
+  const report = new Report();
+  const [platformBinary, commandBinary] = process.argv.slice(2);
+
+  // Settings from the binaries themselves.
+  const help = {};
+  for (const [svc, binary] of [[SERVICES[0], platformBinary], [SERVICES[1], commandBinary]]) {
+    if (!binary) continue;
+    await report.check(`${svc.binary} --help lists its settings`, () => {
+      help[svc.binary] = readHelp(binary);
+      return [];
+    });
+  }
+  if (!platformBinary || !commandBinary)
+    report.skip("settings against the binaries",
+      "pass the platform-service and command-service binaries as arguments to check that every setting is provided");
+
+  const rendered = {};
+  for (const k of KUSTOMIZATIONS) {
+    await report.check(`render ${k.dir}`, () => {
+      rendered[k.dir] = render(kubectl, at(k.dir));
+      return rendered[k.dir].length ? [] : ["renders nothing"];
+    });
+    const docs = rendered[k.dir];
+    if (!docs) continue;
+    await report.check(`schemas ${k.dir} (${docs.length} documents)`, () => validateAll(docs));
+    if (!k.complete) continue;
+    await report.check(`cross-references ${k.dir}`, () => checkAll(docs));
+    if (!k.services) continue;
+    await report.check(`contract names ${k.dir}`, () => contractProblems(docs, k));
+    for (const svc of SERVICES)
+      if (help[svc.binary])
+        await report.check(`settings of ${svc.binary} in ${k.dir}`, () => checkDeploymentSettings(docs, svc.binary, help[svc.binary]));
+    if (k.quorum)
+      await report.check(`quorum queues in ${k.dir}`, () =>
+        /^\s*default_queue_type\s*=\s*quorum\s*$/m.test(rabbitmqConfig(docs))
+          ? [] : ["rabbitmq-config does not set default_queue_type = quorum"]);
+  }
+
+  // The compose file.
+  let compose;
+  await report.check("compose file parses with the expected services", () => {
+    compose = parseYaml(readFileSync(at("deploy/docker/compose.yaml"), "utf8"));
+    const problems = COMPOSE_SERVICES.filter((s) => !compose?.services?.[s]).map((s) => `no service ${s}`);
+    for (const [name, svc] of Object.entries(compose?.services ?? {})) {
+      const build = svc.build;
+      if (build) {
+        const context = resolve(at("deploy/docker"), build.context ?? ".");
+        if (!existsSync(join(context, build.dockerfile ?? "Dockerfile"))) problems.push(`${name}: build dockerfile not found`);
+      }
+      for (const v of svc.volumes ?? []) {
+        const source = String(v).split(":")[0];
+        if (/^[.\/]/.test(source) && !existsSync(resolve(at("deploy/docker"), source)))
+          problems.push(`${name}: volume source ${source} does not exist`);
+      }
+    }
+    return problems;
+  });
+  if (compose)
+    for (const svc of SERVICES)
+      if (help[svc.binary])
+        await report.check(`compose names every setting of ${svc.binary}`, () => checkComposeSettings(compose, svc.compose, help[svc.binary]));
+
+  // The Dockerfile.
+  await report.check("Dockerfile parses; runtime stages are slim, non-root, with HEALTHCHECK", () => {
+    const targets = Object.values(compose?.services ?? {}).map((s) => s.build?.target).filter(Boolean);
+    const { problems, stages } = checkDockerfile(readFileSync(at("deploy/docker/Dockerfile"), "utf8"), { targets });
+    const build = stages.find((s) => s.name === "build");
+    if (!build) return [...problems, "no stage named build"];
+    if (!/^debian:12(\b|-)/.test(build.base)) problems.push(`build stage is ${build.base}, not Debian 12`);
+    const runScript = readFileSync(at("tests/run"), "utf8");
+    const list = /packages=\(([\s\S]*?)\)/.exec(runScript)?.[1] ?? "";
+    const wanted = list.split(/\s+/).filter((p) => p && !NOT_FOR_BUILDING.has(p));
+    const installed = aptPackages(build);
+    for (const p of wanted) if (!installed.has(p)) problems.push(`build stage lacks tests/run package ${p}`);
+    return problems;
+  });
+
+  // The broker's definitions against the command service's queue and both users.
+  const base = rendered["deploy/k8s/base"];
+  if (base) {
+    const definitions = JSON.parse(readFileSync(at("deploy/rabbitmq/definitions.json"), "utf8"));
+    const queue = configValue(base, "commands-config", "RabbitMQQueue");
+    const queueSetting = help["command-service"]?.find((s) => s.name === "RabbitMQQueue");
+    const dead = deadLetterNames(queueSetting, queue);
+    await report.check("RabbitMQ definitions match the Kubernetes settings", () =>
+      queue ? checkDefinitions(definitions, { queue, deadLetter: dead, users: brokerUsers(
+        configValue(base, "platforms-config", "RabbitMQUser"), configValue(base, "commands-config", "RabbitMQUser"), queue, dead) })
+        : ["commands-config has no RabbitMQQueue"]);
+    if (compose)
+      await report.check("RabbitMQ definitions match the compose settings", () => {
+        const q = composeEnv(compose, "command-service").RabbitMQQueue;
+        const problems = q === queue ? [] : [`compose RabbitMQQueue ${q} differs from Kubernetes' ${queue}`];
+        return [...problems, ...checkDefinitions(definitions, { queue: q, deadLetter: deadLetterNames(queueSetting, q),
+          users: brokerUsers(composeEnv(compose, "platform-service").RabbitMQUser, composeEnv(compose, "command-service").RabbitMQUser, q, deadLetterNames(queueSetting, q)) })];
+      });
+  }
+
+  await runSelfTests(report, { rendered, compose, help, repo });
+
+  console.log(report.summary());
+  process.exitCode = report.failed ? 1 : 0;
+}
+
+await main();
