@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # jq programs and the reaper's script are single-quoted on purpose
+# End-to-end tests through the gateway. Starts a whole stack with
+# deploy/local/stack on free loopback ports in a temporary state dir (never
+# the developer's .stack or ports), then checks through nginx:
+#   - the course's demo: create a platform, see it in the command service,
+#     add and list its commands;
+#   - one request id in the gateway log, both services' logs and the event;
+#   - /api/v1, HTTPS, hosts acme.com and localhost, generated request ids;
+#   - the gateway's own answers: 401, 413, 415, 405, 404, 421, 429;
+#   - the broker-failure scene: broker kill, a platform created meanwhile
+#     reaches the command service once the broker is back.
+# Prints one line per check and a summary; exits 1 if any check failed.
+#
+# Environment: STACK_BUILD_DIR (default: build/) holds the binaries;
+# E2E_BUS_TAP the bus tap (default: $STACK_BUILD_DIR/tests/e2e/e2e_bus_tap);
+# E2E_KEEP=1 keeps the state dir (logs) afterwards.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+stack=$repo/deploy/local/stack
+export STACK_BUILD_DIR=${STACK_BUILD_DIR:-$repo/build}
+bus_tap=${E2E_BUS_TAP:-$STACK_BUILD_DIR/tests/e2e/e2e_bus_tap}
+
+passed=0
+failures=()
+started_at=$SECONDS
+
+pass() {
+  passed=$((passed + 1))
+  printf 'ok    %s\n' "$1"
+}
+fail() {
+  failures+=("$1${2:+: $2}")
+  printf 'FAIL  %s%s\n' "$1" "${2:+: $2}"
+}
+# check <name> <command...>: passes when the command succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@"; then pass "$name"; else fail "$name"; fi
+}
+matches() { [[ $1 =~ $2 ]]; }
+quietly() { "$@" >/dev/null 2>&1; }
+expect_eq() {
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
+summary() {
+  local total=$((passed + ${#failures[@]}))
+  echo
+  echo "e2e: $total checks, $passed passed, ${#failures[@]} failed ($((SECONDS - started_at)) s)"
+  local f
+  for f in "${failures[@]}"; do echo "  failed: $f"; done
+  ((${#failures[@]} == 0))
+}
+
+# Stops the run: a summary of what was checked so far, and the logs' ends.
+abort() {
+  fail "$1" "${2:-}"
+  local log
+  for log in "$STACK_DIR"/logs/*.log; do
+    echo "--- tail of $log"
+    tail -n 25 "$log"
+  done
+  summary
+  exit 1
+}
+
+for tool in curl jq ss; do
+  command -v "$tool" >/dev/null || {
+    echo "gateway_e2e: needs $tool"
+    exit 1
+  }
+done
+[ -x "$bus_tap" ] || {
+  echo "gateway_e2e: no bus tap at $bus_tap (build target e2e_bus_tap, or set E2E_BUS_TAP)"
+  exit 1
+}
+
+# ---- a private stack ------------------------------------------------------------
+
+STACK_DIR=$(mktemp -d /tmp/e2e-stack.XXXXXX)
+chmod 755 "$STACK_DIR" # the servers' accounts reach their dirs inside
+export STACK_DIR STACK_BUILD=0 STACK_INSTALL=0
+# Low enough that a burst of requests meets the limit quickly.
+export STACK_RATE=50r/s STACK_BURST=25
+
+# Ports from just below the kernel's ephemeral range: no client socket gets
+# one of them as its own port while a server is down.
+taken=" "
+free_port() {
+  local low port
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  while :; do
+    port=$((low / 2 + RANDOM % (low / 2 - 1)))
+    [[ $taken == *" $port "* ]] && continue
+    [ -z "$(ss -ltnH "sport = :$port")" ] || continue
+    echo "$port"
+    return
+  done
+}
+for name in STACK_GATEWAY_PORT STACK_GATEWAY_HTTPS_PORT STACK_PLATFORM_HTTP_PORT \
+  STACK_PLATFORM_GRPC_PORT STACK_COMMAND_HTTP_PORT STACK_BROKER_PORT STACK_BROKER_DIST_PORT \
+  STACK_EPMD_PORT STACK_DB_PORT; do
+  port=$(free_port)
+  taken+="$port "
+  export "$name=$port"
+done
+
+# The stack goes down however this script ends, even by SIGKILL: a reaper
+# in its own session waits for our end of a pipe to close. Children of ours
+# never get that end (`{reaper}>&-`), or the pipe would outlive us.
+exec {reaper}> >(
+  exec setsid bash -c '
+    trap "" INT TERM HUP
+    cat >/dev/null
+    "$1" down >/dev/null 2>&1
+    [ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$STACK_DIR"' reaper "$stack"
+)
+stack() { "$stack" "$@" {reaper}>&-; }
+
+tap_pid=
+cleanup() {
+  [ -n "$tap_pid" ] && kill "$tap_pid" 2>/dev/null
+  stack down >/dev/null 2>&1
+  [ "${E2E_KEEP:-0}" = 1 ] && echo "state kept in $STACK_DIR"
+}
+trap cleanup EXIT
+
+logs=$STACK_DIR/logs
+gw=http://localhost:$STACK_GATEWAY_PORT
+echo "e2e: stack in $STACK_DIR, gateway $gw"
+
+up_started=$(date +%s%3N)
+stack up >"$STACK_DIR/up.out" 2>&1 || {
+  cat "$STACK_DIR/up.out"
+  abort "stack up"
+}
+up_ms=$(($(date +%s%3N) - up_started))
+pass "stack up ($((up_ms / 1000)).$((up_ms % 1000 / 100)) s)"
+key=$(cat "$STACK_DIR/api-key")
+
+# ---- HTTP helpers ---------------------------------------------------------------
+
+# call <method> <url> [curl args...]: sets $status, $body and $headers (a file).
+headers=$STACK_DIR/last.headers
+call() {
+  local method=$1 url=$2
+  shift 2
+  body=$(curl -s -X "$method" -D "$headers" --max-time 10 -w '\n%{http_code}' "$@" "$url" {reaper}>&-)
+  status=${body##*$'\n'}
+  body=${body%$'\n'*}
+}
+header() { tr -d '\r' <"$headers" | sed -n "s/^$1: *//Ip" | tail -n 1; }
+json() { jq -r "$@" <<<"$body" 2>/dev/null; }
+post_json() { call POST "$1" -H "X-Api-Key: $key" -H 'Content-Type: application/json' --data-binary "$2" "${@:3}"; }
+
+# until_true <seconds> <command...>: polls every 0.2 s.
+until_true() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# The gateway's log line for a request id, as JSON (empty when none).
+gateway_line() { jq -c --arg id "$1" 'select(.request_id == $id)' "$logs/gateway-access.log" | tail -n 1; }
+# The gateway answered itself: its log line for the request names no upstream.
+answered_by_gateway() {
+  local line
+  line=$(gateway_line "$(header X-Request-Id)")
+  [ -n "$line" ] && [ "$(jq -r .upstream <<<"$line")" = "" ]
+}
+is_problem() {
+  [[ $(header Content-Type) == application/problem+json* ]] && [ "$(json .status)" = "$1" ] &&
+    [ "$(json .traceId)" = "$(header X-Request-Id)" ]
+}
+
+# ---- the course's demo through the gateway, followed by one request id -------
+
+"$bus_tap" "$STACK_BROKER_PORT" command-service command-service-dev "commands.e2e-tap-$$" 300 \
+  >"$STACK_DIR/bus.jsonl" 2>"$STACK_DIR/bus.err" {reaper}>&- &
+tap_pid=$!
+until_true 15 grep -q '"ready":true' "$STACK_DIR/bus.jsonl" ||
+  abort "bus tap bound to exchange trigger" "$(cat "$STACK_DIR/bus.err")"
+
+call GET "$gw/api/platforms"
+expect_eq "GET /api/platforms" 200 "$status"
+check "the seeded platforms are listed" [ "$(json '[.[].name] | index("Dot Net") != null')" = true ]
+
+rid="e2e-$(date +%s)-$RANDOM"
+name="Docker $RANDOM"
+post_json "$gw/api/platforms" "{\"name\":\"$name\",\"publisher\":\"Docker Inc\",\"cost\":\"Free\"}" \
+  -H "X-Request-Id: $rid"
+expect_eq "POST /api/platforms" 201 "$status"
+id=$(json .id)
+expect_eq "Location of the new platform" "/api/platforms/$id" "$(header Location)"
+expect_eq "the gateway echoes the client's X-Request-Id" "$rid" "$(header X-Request-Id)"
+
+call GET "$gw/api/platforms/$id"
+expect_eq "GET /api/platforms/{id} finds it" "$name" "$(json .name)"
+
+command_knows_platform() {
+  call GET "$gw/api/c/platforms"
+  [ "$status" = 200 ] && [ "$(json --argjson id "$1" 'map(select(.id == $id)) | length')" = 1 ]
+}
+check "the command service lists the new platform (GET /api/c/platforms)" \
+  until_true 30 command_knows_platform "$id"
+
+post_json "$gw/api/c/platforms/$id/commands" '{"howTo":"Build an image","commandLine":"docker build ."}'
+expect_eq "POST /api/c/platforms/{id}/commands" 201 "$status"
+cid=$(json .id)
+expect_eq "the command belongs to the platform" "$id" "$(json .platformId)"
+expect_eq "Location of the new command" "/api/c/platforms/$id/commands/$cid" "$(header Location)"
+
+call GET "$gw/api/c/platforms/$id/commands"
+expect_eq "GET /api/c/platforms/{id}/commands" 200 "$status"
+expect_eq "the list holds the command" "docker build ." \
+  "$(json --argjson c "$cid" '.[] | select(.id == $c) | .commandLine')"
+call GET "$gw/api/c/platforms/$id/commands/$cid"
+expect_eq "GET /api/c/platforms/{id}/commands/{cid}" "Build an image" "$(json .howTo)"
+call GET "$gw/api/c/platforms/2147483000/commands"
+expect_eq "an unknown platform's commands: 404 from the service" 404 "$status"
+
+# One id, four places.
+line=$(gateway_line "$rid")
+line=${line:-"{}"}
+expect_eq "gateway log: the POST under request id $rid" "POST /api/platforms 201 127.0.0.1:$STACK_PLATFORM_HTTP_PORT" \
+  "$(jq -r '"\(.method) \(.path) \(.status) \(.upstream)"' <<<"$line")"
+check "gateway log: upstream and total time" \
+  jq -e '(.upstream_time | length > 0) and (.total_time | type == "number")' <<<"$line" >/dev/null
+check "platform-service log: request_id=$rid" grep -q "request_id=$rid\b" "$logs/platform.log"
+event_seen() { jq -e --arg id "$rid" 'select(.correlation_id == $id)' "$STACK_DIR/bus.jsonl" >/dev/null 2>&1; }
+if until_true 15 event_seen; then
+  pass "the event on exchange trigger carries correlation id $rid"
+  event=$(jq -c --arg id "$rid" 'select(.correlation_id == $id)' "$STACK_DIR/bus.jsonl" | head -n 1)
+  expect_eq "the event body" "{\"Event\":\"Platform_Published\",\"Id\":$id,\"Name\":\"$name\"}" \
+    "$(jq -c '.body | fromjson | {Event, Id, Name}' <<<"$event")"
+  expect_eq "the event's properties" "Platform_Published application/json true" \
+    "$(jq -r '"\(.type) \(.content_type) \(.persistent)"' <<<"$event")"
+else
+  fail "the event on exchange trigger carries correlation id $rid" "no such message; seen: $(head -c 600 "$STACK_DIR/bus.jsonl")"
+fi
+check "command-service log: the synchronous POST under request_id=$rid" \
+  grep -q "actor=command.rest .*request_id=$rid\b" "$logs/command.log"
+event_logged() { grep -v 'actor=command.rest ' "$logs/command.log" | grep -q "request_id=$rid\b"; }
+if until_true 15 event_logged; then
+  pass "command-service log: the event processed under request_id=$rid"
+else
+  fail "command-service log: the event processed under request_id=$rid" \
+    "no line outside command.rest has request_id=$rid: the consumer does not log the event's correlation id"
+fi
+
+# ---- versions, schemes, hosts, request ids --------------------------------------
+
+call GET "$gw/api/v1/platforms"
+expect_eq "GET /api/v1/platforms" 200 "$status"
+check "/api/v1/platforms lists the new platform" [ "$(json --argjson id "$id" 'map(select(.id == $id)) | length')" = 1 ]
+post_json "$gw/api/v1/c/platforms/$id/commands" '{"howTo":"Run a container","commandLine":"docker run hello-world"}'
+expect_eq "POST /api/v1/c/platforms/{id}/commands" 201 "$status"
+expect_eq "a versioned request gets a versioned Location" "/api/v1/c/platforms/$id/commands/$(json .id)" "$(header Location)"
+call GET "$gw/api/v1/c/platforms/$id/commands"
+expect_eq "GET /api/v1/c/platforms/{id}/commands lists both commands" 2 "$(json length)"
+
+tls=(--cacert "$STACK_DIR/gateway/tls/dev.crt")
+call GET "https://localhost:$STACK_GATEWAY_HTTPS_PORT/api/platforms" "${tls[@]}"
+expect_eq "HTTPS with the dev certificate (localhost)" 200 "$status"
+call GET "https://acme.com:$STACK_GATEWAY_HTTPS_PORT/api/c/platforms" "${tls[@]}" \
+  --resolve "acme.com:$STACK_GATEWAY_HTTPS_PORT:127.0.0.1"
+expect_eq "HTTPS for host acme.com" 200 "$status"
+call GET "http://acme.com:$STACK_GATEWAY_PORT/api/platforms" --resolve "acme.com:$STACK_GATEWAY_PORT:127.0.0.1"
+expect_eq "HTTP for host acme.com" 200 "$status"
+call GET "$gw/api/platforms" -H "Host: elsewhere.example"
+expect_eq "another host: 421" 421 "$status"
+check "421 is a problem" is_problem 421
+
+call GET "$gw/api/platforms"
+generated=$(header X-Request-Id)
+check "a request id is generated when absent" matches "$generated" '^[0-9a-f]{32}$' 
+check "the generated id is in the gateway log" [ -n "$(gateway_line "$generated")" ]
+call GET "$gw/api/platforms" -H 'X-Request-Id: not"safe'
+check "an unsafe incoming request id is replaced" matches "$(header X-Request-Id)" '^[0-9a-f]{32}$' 
+
+# ---- the gateway's own answers (never forwarded) -----------------------------------
+
+count_platforms() {
+  call GET "$gw/api/platforms"
+  json length
+}
+before=$(count_platforms)
+call POST "$gw/api/platforms" -H 'Content-Type: application/json' --data '{"name":"x","publisher":"x","cost":"x"}'
+expect_eq "write without an API key: 401" 401 "$status"
+check "401 is a problem with the request id" is_problem 401
+check "401 names the scheme (WWW-Authenticate)" [ -n "$(header WWW-Authenticate)" ]
+check "401 is answered by the gateway" answered_by_gateway
+call POST "$gw/api/c/platforms/$id/commands" -H 'X-Api-Key: wrong-key-0123456789' \
+  -H 'Content-Type: application/json' --data '{"howTo":"x","commandLine":"x"}'
+expect_eq "write with a wrong API key: 401" 401 "$status"
+expect_eq "rejected writes created nothing" "$before" "$(count_platforms)"
+
+head -c 70000 /dev/zero | tr '\0' ' ' >"$STACK_DIR/big.json"
+post_json "$gw/api/platforms" "@$STACK_DIR/big.json"
+expect_eq "body over the limit: 413" 413 "$status"
+check "413 is a problem" is_problem 413
+check "413 is answered by the gateway" answered_by_gateway
+
+call POST "$gw/api/platforms" -H "X-Api-Key: $key" -H 'Content-Type: text/plain' --data 'Docker'
+expect_eq "write without JSON: 415" 415 "$status"
+check "415 is a problem" is_problem 415
+check "415 is answered by the gateway" answered_by_gateway
+post_json "$gw/api/platforms" '{"name":""}' -H 'Content-Type: application/problem+json; charset=utf-8'
+expect_eq "application/*+json passes the gateway (the service answers 400)" 400 "$status"
+
+call DELETE "$gw/api/platforms/$id" -H "X-Api-Key: $key"
+expect_eq "DELETE /api/platforms/{id}: 405" 405 "$status"
+expect_eq "405 lists the allowed methods" "GET, HEAD" "$(header Allow)"
+check "405 is a problem" is_problem 405
+check "405 is answered by the gateway" answered_by_gateway
+call PUT "$gw/api/c/platforms" -H "X-Api-Key: $key"
+expect_eq "PUT /api/c/platforms: 405 with its own Allow" "405 GET, HEAD, POST" "$status $(header Allow)"
+
+call GET "$gw/api/nothing-here"
+expect_eq "unknown route: 404" 404 "$status"
+check "404 is a problem" is_problem 404
+
+# A burst far beyond rate + burst from one client, on one connection.
+mkdir -p "$STACK_DIR/flood"
+curl -s -o "$STACK_DIR/flood/#1" -w '%{http_code} %header{retry-after} %{url}\n' \
+  "$gw/api/platforms?n=[1-120]" >"$STACK_DIR/flood.txt" {reaper}>&-
+limited=$(grep -c '^429 ' "$STACK_DIR/flood.txt")
+served=$(grep -c '^200 ' "$STACK_DIR/flood.txt")
+check "a burst is limited: $served served, $limited got 429" test "$limited" -gt 0 -a "$served" -ge 25
+first=$(grep -m 1 '^429 ' "$STACK_DIR/flood.txt")
+expect_eq "429 says Retry-After: 1" 1 "$(cut -d' ' -f2 <<<"$first")"
+body=$(cat "$STACK_DIR/flood/${first##*n=}" 2>/dev/null)
+expect_eq "429 is a problem" 429 "$(json .status)"
+gateway_ok() { call GET "$gw/healthz" && [ "$status" = 200 ]; }
+check "the client is served again after the limit" until_true 5 gateway_ok
+
+# ---- the broker-failure scene ---------------------------------------------------------
+
+kill "$tap_pid" 2>/dev/null
+tap_pid=
+# Events the command service took from the bus (its own metrics, not routed
+# by the gateway): the outage's event must arrive through the bus, not only
+# through the gRPC sync that follows a reconnect.
+events_consumed() {
+  curl -s --max-time 2 "http://127.0.0.1:$STACK_COMMAND_HTTP_PORT/metrics" {reaper}>&- |
+    awk '/^command_events_total\{/ { n += $NF } END { print n + 0 }'
+}
+more_events_than() { [ "$(events_consumed)" -gt "$1" ]; }
+events_before=$(events_consumed)
+platform_lines=$(wc -l <"$logs/platform.log")
+command_lines=$(wc -l <"$logs/command.log")
+check "stack broker kill" quietly stack broker kill
+stack status >"$STACK_DIR/status.out" 2>&1
+check "stack status shows the broker down" grep -q '^broker  *down' "$STACK_DIR/status.out"
+post_json "$gw/api/platforms" '{"name":"Made during the outage","publisher":"e2e","cost":"Free"}'
+expect_eq "POST /api/platforms while the broker is down (outbox)" 201 "$status"
+outage_id=$(json .id)
+check "stack broker start" quietly stack broker start
+check "the platform made during the outage reaches the command service" \
+  until_true 60 command_knows_platform "$outage_id"
+check "its event, kept in the outbox during the outage, is consumed from the bus" \
+  until_true 60 more_events_than "$events_before"
+check "platform-service log: the relay failed and was restarted" \
+  grep -q 'event=\(child_failed\|restart_scheduled\).*child=platform.outbox_relay' \
+  <(tail -n +"$((platform_lines + 1))" "$logs/platform.log")
+check "command-service log: the subscriber failed and was restarted" \
+  grep -q 'event=\(child_failed\|restart_scheduled\).*child=command.subscriber' \
+  <(tail -n +"$((command_lines + 1))" "$logs/command.log")
+all_ready() { stack status >/dev/null 2>&1; }
+check "stack status: every component up and ready again" until_true 60 all_ready
+
+# ---- down ------------------------------------------------------------------------------
+
+check "stack down" quietly stack down
+check "nothing listens on the gateway port after down" [ -z "$(ss -ltnH "sport = :$STACK_GATEWAY_PORT")" ]
+
+summary
