@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -21,15 +22,28 @@ namespace actors {
 caf::error explain(const caf::error& err, const std::string& target,
                    std::chrono::milliseconds deadline);
 
+// A request that bounced off a child which died before reading it
+// (`request_receiver_down`) was never processed: it is sent again through the
+// handle, which holds it until the next child, within the same deadline.
 template <class Result, class... Ts>
 caf::expected<Result> call(caf::actor_system& sys, const handle& target,
-                           std::chrono::milliseconds deadline, Ts&&... xs) {
+                           std::chrono::milliseconds deadline, const Ts&... xs) {
+  using clock = std::chrono::steady_clock;
+  auto until = clock::now() + deadline;
   caf::expected<Result> result{caf::error{}};
-  caf::scoped_actor self{sys};
-  self->request(target.actor(), deadline, std::forward<Ts>(xs)...)
-    .receive([&](Result& value) { result = std::move(value); },
-             [&](caf::error& err) { result = explain(err, target.name(), deadline); });
-  return result;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+    bool bounced = false;
+    caf::scoped_actor self{sys};
+    self->request(target.actor(), std::max(left, std::chrono::milliseconds{1}), xs...)
+      .receive([&](Result& value) { result = std::move(value); },
+               [&](caf::error& err) {
+                 bounced = err == caf::sec::request_receiver_down && clock::now() < until;
+                 result = explain(err, target.name(), deadline);
+               });
+    if (!bounced)
+      return result;
+  }
 }
 
 } // namespace actors

@@ -1,0 +1,32 @@
+#pragma once
+// A configured cpp-httplib server bound to its port and accepting on its own
+// thread, owned by a REST actor. If the accept loop ends by itself (not through
+// the destructor), the owner is failed so that its supervisor restarts it.
+#include <caf/all.hpp>
+#include <httplib.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace shared::http {
+
+class listener {
+public:
+  // Binds at once: throws std::runtime_error naming host:port when it cannot.
+  listener(std::unique_ptr<httplib::Server> server, const std::string& host, std::uint16_t port,
+           caf::actor_addr owner);
+  ~listener(); // stops accepting and waits for requests in flight
+
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+
+private:
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+} // namespace shared::http
