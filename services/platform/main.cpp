@@ -53,13 +53,15 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   // (at most ~35 restarts a minute). A request waits 250 ms for a member that
   // is down, then tries the next (repository_client); 503 when none answers.
   auto repository = supervisor("platform.repository", {60, 60s}, {100ms, 2s, 0.2});
+  auto cache = std::make_shared<platform::platform_cache>(cfg.repository.cache_size);
   std::vector<actors::handle> pool;
   for (unsigned i = 1; i <= cfg.repository.pool_size; ++i) {
     auto h = ctx.make_handle("platform.repository." + std::to_string(i), {250ms, 10'000});
     pool.push_back(h);
-    repository.children.push_back(actors::child(h, [c = cfg.repository, i](caf::actor_system& sys) {
-      return platform::spawn_repository(sys, c, i);
-    }));
+    auto start = [c = cfg.repository, i, cache](caf::actor_system& sys) {
+      return platform::spawn_repository(sys, c, i, cache);
+    };
+    repository.children.push_back(actors::child(h, start));
   }
 
   // Same for the broker: backoff up to 5 s stays far below 100 restarts a minute.
@@ -81,7 +83,8 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
 
   auto grpc = ctx.make_handle("platform.grpc");
   auto http = ctx.make_handle("platform.http");
-  platform::repository_client repository_client{ctx.system(), pool, cfg.http.request_timeout};
+  platform::repository_client repository_client{ctx.system(), pool, cfg.http.request_timeout,
+                                                cache};
   auto controller = std::make_shared<platform::platforms_controller>(repository_client, metrics,
                                                                      created);
   auto grpc_repository = repository_client;

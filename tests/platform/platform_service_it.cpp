@@ -113,6 +113,24 @@ TEST_F(rest_api, post_creates_with_201_location_and_camel_case_body) {
   EXPECT_EQ(body_of(again), created);
 }
 
+TEST_F(rest_api, get_reads_its_own_writes_and_a_404_is_not_remembered) {
+  auto c = service->http();
+  auto first = post_json(c, R"({"name":"Vault","publisher":"HashiCorp","cost":"Free"})");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 201);
+  int next = body_of(first)["id"].get<int>() + 1;
+  auto path = "/api/platforms/" + std::to_string(next);
+  expect_problem(c.Get(path.c_str()), 404, "the next id does not exist yet");
+  auto second = post_json(c, R"({"name":"Consul","publisher":"HashiCorp","cost":"Free"})");
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->status, 201);
+  ASSERT_EQ(body_of(second)["id"], next) << "the suite posts one at a time";
+  auto r = c.Get(path.c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << "the earlier 404 did not stick";
+  EXPECT_EQ(body_of(r), body_of(second));
+}
+
 TEST_F(rest_api, request_id_is_echoed_or_generated) {
   auto c = service->http();
   auto r = c.Get("/api/platforms/1", {{"X-Request-Id", "it-req-7"}});

@@ -18,6 +18,9 @@ config read_config(actors::settings& s) {
     "PostgreSQL connection string");
   c.repository.pool_size = static_cast<std::size_t>(
     s.integer("DatabasePoolSize", 4, 1, 64, "repository actors, one database session each"));
+  c.repository.cache_size = static_cast<std::size_t>(
+    s.integer("PlatformCacheSize", 100'000, 0, 10'000'000,
+              "platforms by id kept in memory (they never change); 0 = off"));
 
   c.http.port = s.port("HttpPort", 5000, "REST API listen port");
   c.http.server.max_connections = static_cast<std::size_t>(

@@ -13,6 +13,7 @@ namespace platform {
 struct repository_config {
   std::string database; // ConnectionStrings__PlatformsConn
   std::size_t pool_size = 4;
+  std::size_t cache_size = 100'000; // platforms by id kept in memory; 0 = off
 };
 
 struct http_config {

@@ -14,6 +14,7 @@ namespace {
 struct repository_state {
   std::string name = "platform.repository";
   std::unique_ptr<platform_store> store;
+  std::shared_ptr<platform_cache> cache;
 };
 
 bool unavailable(const caf::error& err) {
@@ -31,10 +32,12 @@ std::string versions(const std::vector<int>& vs) {
 }
 
 repository_actor::behavior_type repository(repository_actor::stateful_pointer<repository_state> self,
-                                           repository_config cfg, unsigned index) {
+                                           repository_config cfg, unsigned index,
+                                           std::shared_ptr<platform_cache> cache) {
   actors::fail_on_exception(self);
   auto& st = self->state;
   st.name += "." + std::to_string(index);
+  st.cache = std::move(cache);
   // Connecting and migrating here: if the database is away, the start fails
   // and the supervisor tries again after its backoff.
   st.store = std::make_unique<platform_store>(cfg.database);
@@ -43,12 +46,15 @@ repository_actor::behavior_type repository(repository_actor::stateful_pointer<re
   return {
     [=](list_atom) { return self->state.store->all(); },
     [=](caf::get_atom, std::int32_t id) -> caf::result<platform_record> {
-      if (auto p = self->state.store->find(id))
+      if (auto p = self->state.store->find(id)) {
+        self->state.cache->put(*p);
         return *p;
+      }
       return make_error(platform_errc::not_found, "no platform with id " + std::to_string(id));
     },
     [=](create_atom, const new_platform& p, const std::string& correlation_id) {
       auto created = self->state.store->create(p, correlation_id);
+      self->state.cache->put(created); // before the 201: read-your-writes
       actors::log::info(self->state.name, "platform_created",
                         {{"id", created.id}, {"request_id", correlation_id}});
       return created;
@@ -59,13 +65,16 @@ repository_actor::behavior_type repository(repository_actor::stateful_pointer<re
 
 } // namespace
 
-caf::actor spawn_repository(caf::actor_system& sys, const repository_config& cfg, unsigned index) {
-  return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(repository, cfg, index));
+caf::actor spawn_repository(caf::actor_system& sys, const repository_config& cfg, unsigned index,
+                            std::shared_ptr<platform_cache> cache) {
+  return caf::actor_cast<caf::actor>(
+    sys.spawn<caf::detached>(repository, cfg, index, std::move(cache)));
 }
 
 repository_client::repository_client(caf::actor_system& sys, std::vector<actors::handle> pool,
-                                     std::chrono::milliseconds deadline)
-  : sys_(&sys), pool_(std::move(pool)), deadline_(deadline) {}
+                                     std::chrono::milliseconds deadline,
+                                     std::shared_ptr<const platform_cache> cache)
+  : sys_(&sys), pool_(std::move(pool)), deadline_(deadline), cache_(std::move(cache)) {}
 
 template <class Result, class... Ts>
 caf::expected<Result> repository_client::call(const Ts&... xs) {
@@ -91,6 +100,8 @@ caf::expected<std::vector<platform_record>> repository_client::all() {
 }
 
 caf::expected<platform_record> repository_client::find(std::int32_t id) {
+  if (auto cached = cache_->find(id))
+    return std::move(*cached);
   return call<platform_record>(caf::get_atom::value, id);
 }
 

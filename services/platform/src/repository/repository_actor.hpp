@@ -5,6 +5,7 @@
 // when it starts; a database error fails it and its supervisor restarts it.
 #include "config.hpp"
 #include "platform.hpp"
+#include "repository/platform_cache.hpp"
 
 #include <actors/handle.hpp>
 
@@ -23,15 +24,18 @@ using repository_actor = caf::typed_actor<
   caf::replies_to<create_atom, new_platform, std::string>::with<platform_record>,
   caf::replies_to<ready_atom>::with<bool>>;
 
-// Member `index` of the pool, named "platform.repository.<index>".
-caf::actor spawn_repository(caf::actor_system& sys, const repository_config& cfg, unsigned index);
+// Member `index` of the pool, named "platform.repository.<index>". It puts
+// each platform it finds or creates into `cache` before answering.
+caf::actor spawn_repository(caf::actor_system& sys, const repository_config& cfg, unsigned index,
+                            std::shared_ptr<platform_cache> cache);
 
-// The callers' side (HTTP and gRPC threads): spreads requests over the pool's
-// handles, skips members that are down, and gives each request one deadline.
+// The callers' side (HTTP and gRPC threads): answers `find` from the cache
+// when it can; otherwise spreads requests over the pool's handles, skips
+// members that are down, and gives each request one deadline.
 class repository_client {
 public:
   repository_client(caf::actor_system& sys, std::vector<actors::handle> pool,
-                    std::chrono::milliseconds deadline);
+                    std::chrono::milliseconds deadline, std::shared_ptr<const platform_cache> cache);
 
   caf::expected<std::vector<platform_record>> all();
   caf::expected<platform_record> find(std::int32_t id);
@@ -50,6 +54,7 @@ private:
   caf::actor_system* sys_;
   std::vector<actors::handle> pool_;
   std::chrono::milliseconds deadline_;
+  std::shared_ptr<const platform_cache> cache_;
   std::shared_ptr<std::atomic<std::size_t>> next_ = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
