@@ -1,6 +1,6 @@
 // Load figures for the Platform Service, against real PostgreSQL and RabbitMQ
 // from the test fixture and the real binary (bench/platform/RESULTS.md):
-//   platform_load [--seconds=N] [--connections=N] [--get-only]
+//   platform_load [--seconds=N] [--connections=N] [--get-only | --relay-only]
 //                 [--flag=--DatabasePoolSize=8 ...]   (flags for platform-service)
 // 1. wrk GET /api/platforms/{id}, 2. wrk POST /api/platforms,
 // 3. outbox relay drain rate (events confirmed per second),
@@ -28,6 +28,7 @@ struct options {
   int connections = 64;
   std::vector<std::string> flags;
   bool get_only = false;
+  bool relay_only = false;
 };
 
 options parse(int argc, char** argv) {
@@ -40,6 +41,8 @@ options parse(int argc, char** argv) {
       o.connections = std::stoi(a.substr(14));
     else if (a == "--get-only")
       o.get_only = true;
+    else if (a == "--relay-only")
+      o.relay_only = true;
     else if (a.rfind("--flag=", 0) == 0)
       o.flags.push_back(a.substr(7));
   }
@@ -119,6 +122,11 @@ int main(int argc, char** argv) {
   if (!service.wait_ready()) {
     std::cerr << "platform-service did not become ready\n";
     return 1;
+  }
+  if (o.relay_only) {
+    soci::session sql(soci::postgresql, support::postgres().connection_string("bench_platforms"));
+    relay_drain(sql, support::rabbitmq());
+    return service.stop() == 0 ? 0 : 1;
   }
   auto base = "http://127.0.0.1:" + std::to_string(service.http_port());
   auto wrk = "wrk -t2 -c" + std::to_string(o.connections) + " -d" + std::to_string(o.seconds)

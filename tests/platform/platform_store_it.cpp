@@ -112,3 +112,18 @@ TEST(platform_store, pending_is_oldest_first_and_limited) {
   EXPECT_EQ(store.pending(10).size(), 2u);
   EXPECT_EQ(store.backlog(), 2);
 }
+
+TEST(platform_store, pending_leaves_out_the_span_in_flight) {
+  platform_store store{fresh_database("store_in_flight")};
+  store.migrate();
+  for (int i = 0; i < 6; ++i)
+    store.create({std::string{"f"}.append(std::to_string(i)), "x", "y"}, "");
+  auto all = store.pending(10);
+  ASSERT_EQ(all.size(), 6u);
+  auto rest = store.pending(10, {all[1].id, all[3].id});
+  ASSERT_EQ(rest.size(), 3u);
+  EXPECT_EQ(rest[0].id, all[0].id) << "older than the span: still offered";
+  EXPECT_EQ(rest[1].id, all[4].id);
+  EXPECT_EQ(rest[2].id, all[5].id);
+  EXPECT_EQ(store.pending(10, {}).size(), 6u) << "an empty span leaves nothing out";
+}

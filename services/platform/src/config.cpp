@@ -45,7 +45,10 @@ config read_config(actors::settings& s) {
   c.relay.heartbeat = whole_seconds(
     s.duration("RabbitMQHeartbeat", std::chrono::seconds(10), "AMQP heartbeat interval"));
   c.relay.batch_size = static_cast<std::size_t>(
-    s.integer("OutboxBatchSize", 500, 1, 10'000, "events published per confirm round"));
+    s.integer("OutboxBatchSize", 2'000, 1, 10'000, "events published per confirm round"));
+  c.relay.batches_in_flight = static_cast<std::size_t>(
+    s.integer("OutboxBatchesInFlight", 2, 1, 16,
+              "batches published before the oldest one's confirms are awaited"));
   c.relay.poll_interval = s.duration("OutboxPollInterval", c.relay.poll_interval,
                                      "how often the relay looks for pending events");
   c.relay.confirm_timeout = s.duration("OutboxConfirmTimeout", c.relay.confirm_timeout,

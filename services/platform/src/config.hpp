@@ -38,7 +38,8 @@ struct relay_config {
   std::string exchange = "trigger";
   bool durable_exchange = true;
   std::chrono::seconds heartbeat{10};
-  std::size_t batch_size = 500;
+  std::size_t batch_size = 2'000;
+  std::size_t batches_in_flight = 2; // sent, confirms not yet read
   std::chrono::milliseconds poll_interval{50};
   std::chrono::milliseconds confirm_timeout{5'000};
 };

@@ -33,6 +33,12 @@ struct outbox_event {
   std::string correlation_id;
 };
 
+// Outbox ids first..last; empty when last < first.
+struct id_range {
+  std::int64_t first = 0;
+  std::int64_t last = -1;
+};
+
 inline constexpr const char* platform_published = "Platform_Published";
 
 // {"id":1,"name":"Dot Net","publisher":"Microsoft","cost":"Free"}

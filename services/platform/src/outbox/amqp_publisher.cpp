@@ -4,7 +4,9 @@
 
 #include <amqp_tcp_socket.h>
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace platform {
 
@@ -98,7 +100,7 @@ void amqp_publisher::open() {
     fail("confirm.select: " + describe(r));
 }
 
-void amqp_publisher::send(const outbox_event& e) {
+void amqp_publisher::send_one(const outbox_event& e) {
   amqp_basic_properties_t props{};
   props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG
                  | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TYPE_FLAG
@@ -114,35 +116,66 @@ void amqp_publisher::send(const outbox_event& e) {
     fail(std::string{"basic.publish: "} + amqp_error_string2(rc));
 }
 
-publish_outcome amqp_publisher::publish(const std::vector<outbox_event>& events) {
-  publish_outcome out;
-  auto first_tag = next_tag_;
-  for (auto& e : events)
-    send(e);
+void amqp_publisher::send(const std::vector<outbox_event>& events) {
+  if (events.empty())
+    return;
+  batch b{next_tag_, {}, std::vector<int>(events.size(), unsettled), events.size(),
+          std::chrono::steady_clock::now() + cfg_.confirm_timeout};
+  b.ids.reserve(events.size());
+  for (auto& e : events) {
+    send_one(e);
+    b.ids.push_back(e.id);
+  }
   next_tag_ += events.size();
-  std::vector<int> state(events.size(), unsettled);
-  auto unsettled_count = events.size();
-  auto deadline = std::chrono::steady_clock::now() + cfg_.confirm_timeout;
-  while (unsettled_count > 0) {
+  batches_.push_back(std::move(b));
+}
+
+id_range amqp_publisher::in_flight_ids() const {
+  if (batches_.empty())
+    return {};
+  id_range span{batches_.front().ids.front(), batches_.front().ids.back()};
+  for (auto& b : batches_) {
+    span.first = std::min(span.first, b.ids.front());
+    span.last = std::max(span.last, b.ids.back());
+  }
+  return span;
+}
+
+publish_outcome amqp_publisher::settle_oldest() {
+  auto& oldest = batches_.front();
+  while (oldest.unsettled > 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !settle_one(state, first_tag, unsettled_count, out, to_timeval(left)))
-      fail(std::to_string(unsettled_count) + " of " + std::to_string(events.size())
+      oldest.deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !read_frame(to_timeval(left)))
+      fail(std::to_string(oldest.unsettled) + " of " + std::to_string(oldest.ids.size())
            + " publishes not confirmed within " + std::to_string(cfg_.confirm_timeout.count())
            + "ms");
   }
-  for (std::size_t i = 0; i < events.size(); ++i)
-    if (state[i] == acked)
-      out.confirmed.push_back(events[i].id);
+  publish_outcome out;
+  for (std::size_t i = 0; i < oldest.ids.size(); ++i)
+    if (oldest.state[i] == acked)
+      out.confirmed.push_back(oldest.ids[i]);
     else
       ++out.nacked;
+  out.returned = std::exchange(returned_, 0);
+  batches_.pop_front();
   amqp_maybe_release_buffers(conn_);
   return out;
 }
 
-bool amqp_publisher::settle_one(std::vector<int>& state, std::uint64_t first_tag,
-                                std::size_t& unsettled_count, publish_outcome& out,
-                                const timeval& wait) {
+void amqp_publisher::settle(std::uint64_t tag, bool multiple, int how) {
+  for (auto& b : batches_) {
+    auto last = b.first_tag + b.ids.size() - 1;
+    auto from = multiple ? b.first_tag : std::max(tag, b.first_tag);
+    for (auto t = from; t <= std::min(tag, last); ++t)
+      if (b.state[t - b.first_tag] == unsettled) {
+        b.state[t - b.first_tag] = how;
+        --b.unsettled;
+      }
+  }
+}
+
+bool amqp_publisher::read_frame(const timeval& wait) {
   amqp_frame_t frame;
   timeval tv = wait;
   int rc = amqp_simple_wait_frame_noblock(conn_, &frame, &tv);
@@ -152,27 +185,18 @@ bool amqp_publisher::settle_one(std::vector<int>& state, std::uint64_t first_tag
     fail(std::string{"waiting for confirms: "} + amqp_error_string2(rc));
   if (frame.frame_type != AMQP_FRAME_METHOD)
     return true;
-  // `multiple` settles every tag up to and including delivery_tag.
-  auto mark = [&](std::uint64_t tag, bool multiple, int how) {
-    auto from = multiple ? first_tag : tag;
-    for (auto t = std::max(from, first_tag); t <= tag && t < first_tag + state.size(); ++t)
-      if (state[t - first_tag] == unsettled) {
-        state[t - first_tag] = how;
-        --unsettled_count;
-      }
-  };
   switch (frame.payload.method.id) {
     case AMQP_BASIC_ACK_METHOD: {
       auto* m = static_cast<amqp_basic_ack_t*>(frame.payload.method.decoded);
-      mark(m->delivery_tag, m->multiple, acked);
+      settle(m->delivery_tag, m->multiple, acked);
       break;
     }
     case AMQP_BASIC_NACK_METHOD: {
       auto* m = static_cast<amqp_basic_nack_t*>(frame.payload.method.decoded);
-      mark(m->delivery_tag, m->multiple, nacked);
+      settle(m->delivery_tag, m->multiple, nacked);
       break;
     }
-    case AMQP_BASIC_RETURN_METHOD: handle_return(frame.channel, out); break;
+    case AMQP_BASIC_RETURN_METHOD: handle_return(frame.channel); break;
     case AMQP_CHANNEL_CLOSE_METHOD:
     case AMQP_CONNECTION_CLOSE_METHOD: {
       amqp_rpc_reply_t r{AMQP_RESPONSE_SERVER_EXCEPTION, frame.payload.method, 0};
@@ -183,7 +207,7 @@ bool amqp_publisher::settle_one(std::vector<int>& state, std::uint64_t first_tag
   return true;
 }
 
-void amqp_publisher::handle_return(std::uint16_t ch, publish_outcome& out) {
+void amqp_publisher::handle_return(std::uint16_t ch) {
   // The returned message's header and body follow the method frame.
   amqp_message_t msg;
   auto r = amqp_read_message(conn_, ch, &msg, 0);
@@ -193,7 +217,7 @@ void amqp_publisher::handle_return(std::uint16_t ch, publish_outcome& out) {
   if (msg.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
     id.assign(static_cast<char*>(msg.properties.message_id.bytes), msg.properties.message_id.len);
   amqp_destroy_message(&msg);
-  ++out.returned;
+  ++returned_;
   actors::log::warn(log_name, "event_unroutable",
                     {{"message_id", id}, {"exchange", cfg_.exchange},
                      {"why", "no queue bound; the Commands Service's gRPC sync covers it"}});

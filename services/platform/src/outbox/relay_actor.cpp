@@ -37,25 +37,37 @@ struct relay_state {
 
 using relay_actor = caf::stateful_actor<relay_state>;
 
-// One round: publish a batch and mark what was confirmed. True when the batch
-// was full, i.e. more may be waiting.
-bool publish_round(relay_actor* self, const relay_config& cfg) {
+void mark_settled(relay_actor* self) {
   auto& st = self->state;
-  auto events = st.store->pending(cfg.batch_size);
-  if (events.empty()) {
-    st.publisher->keep_alive();
-    return false;
-  }
-  auto out = st.publisher->publish(events);
+  auto out = st.publisher->settle_oldest();
   st.store->mark_published(out.confirmed);
   st.metrics->published.inc({}, static_cast<double>(out.confirmed.size()));
   st.metrics->nacked.inc({}, static_cast<double>(out.nacked));
   st.metrics->returned.inc({}, static_cast<double>(out.returned));
   actors::log::debug(st.name, "batch_confirmed",
-                     {{"events", events.size()}, {"confirmed", out.confirmed.size()},
-                      {"nacked", out.nacked}, {"returned", out.returned},
-                      {"last_id", events.back().id}});
-  return events.size() == cfg.batch_size && out.nacked == 0;
+                     {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked},
+                      {"returned", out.returned}});
+}
+
+// One round: send the next batch while up to `batches_in_flight` are
+// unconfirmed (the broker confirms one while the next goes out), and settle
+// and mark the oldest once the pipeline is full or nothing more is pending.
+// Nacked rows, and rows committed late with an id inside the span in flight,
+// stay pending and go out in a later batch. True while there is work left.
+bool publish_round(relay_actor* self, const relay_config& cfg) {
+  auto& st = self->state;
+  std::vector<outbox_event> events;
+  if (st.publisher->in_flight() < cfg.batches_in_flight) {
+    events = st.store->pending(cfg.batch_size, st.publisher->in_flight_ids());
+    st.publisher->send(events);
+  }
+  if (st.publisher->in_flight() == 0) {
+    st.publisher->keep_alive();
+    return false;
+  }
+  if (st.publisher->in_flight() == cfg.batches_in_flight || events.empty())
+    mark_settled(self);
+  return true;
 }
 
 void update_backlog(relay_actor* self) {

@@ -6,6 +6,21 @@
 
 namespace platform {
 
+namespace {
+
+// Ids as one PostgreSQL array literal ("{1,2,3}"): a batch is one parameter.
+std::string bigint_array(const std::vector<std::int64_t>& ids) {
+  std::string array = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i)
+      array += ',';
+    array += std::to_string(ids[i]);
+  }
+  return array + "}";
+}
+
+} // namespace
+
 struct platform_store::find_statement {
   explicit find_statement(soci::session& sql)
     : statement((sql.prepare << "SELECT id, name, publisher, cost FROM platforms WHERE id = :id",
@@ -74,18 +89,21 @@ platform_record platform_store::create(const new_platform& p, const std::string&
   return created;
 }
 
-std::vector<outbox_event> platform_store::pending(std::size_t limit) {
+std::vector<outbox_event> platform_store::pending(std::size_t limit, id_range skip) {
   std::vector<outbox_event> out;
   if (limit == 0)
     return out;
   std::vector<long long> ids(limit);
   std::vector<std::string> message_ids(limit), types(limit), payloads(limit), correlations(limit);
   long long max_rows = static_cast<long long>(limit);
+  long long skip_first = skip.first, skip_last = skip.last;
   soci::statement st = (sql_.prepare << "SELECT id, CAST(message_id AS text), type, payload,"
                                         " correlation_id FROM outbox WHERE published_at IS NULL"
+                                        " AND NOT (id BETWEEN :first AND :last)"
                                         " ORDER BY id LIMIT :n",
-                        soci::use(max_rows), soci::into(ids), soci::into(message_ids),
-                        soci::into(types), soci::into(payloads), soci::into(correlations));
+                        soci::use(skip_first), soci::use(skip_last), soci::use(max_rows), soci::into(ids),
+                        soci::into(message_ids), soci::into(types), soci::into(payloads),
+                        soci::into(correlations));
   // SOCI leaves a one-element vector untouched when no row comes back.
   if (!st.execute(true))
     return out;
@@ -99,14 +117,7 @@ std::vector<outbox_event> platform_store::pending(std::size_t limit) {
 void platform_store::mark_published(const std::vector<std::int64_t>& ids) {
   if (ids.empty())
     return;
-  // One statement for the batch: the ids as a PostgreSQL array literal.
-  std::string array = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i)
-      array += ',';
-    array += std::to_string(ids[i]);
-  }
-  array += "}";
+  auto array = bigint_array(ids);
   sql_ << "UPDATE outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))",
     soci::use(array);
 }

@@ -32,8 +32,9 @@ public:
   // Inserts the platform and its Platform_Published outbox row in one transaction.
   platform_record create(const new_platform& p, const std::string& correlation_id);
 
-  // Up to `limit` unpublished events, oldest first.
-  std::vector<outbox_event> pending(std::size_t limit);
+  // Up to `limit` unpublished events, oldest first, leaving out the ids in
+  // `skip` (the relay's events in flight: published, confirms not yet read).
+  std::vector<outbox_event> pending(std::size_t limit, id_range skip = {});
   void mark_published(const std::vector<std::int64_t>& ids);
   std::int64_t backlog();
 
