@@ -4,17 +4,13 @@
 //      timed from its "consuming" log line to the last commit in /metrics.
 //   2. GET /api/c/platforms/{id}/commands with wrk at 64 connections.
 // Usage: command_bench [events=50000] [wrk_seconds=10]   (figures: RESULTS.md)
-#include "child_process.hpp"
+#include "bench_support.hpp"
+#include "service_process.hpp"
 
-#include <real_servers.hpp>
+#include <child_process.hpp>
 #include <shared/amqp/connection.hpp>
 
 #include <httplib.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -27,30 +23,9 @@
 using namespace std::chrono_literals;
 namespace amqp = shared::amqp;
 using clock_type = std::chrono::steady_clock;
+using command_bench::broker;
 
 namespace {
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-amqp::connection_options broker() {
-  auto& b = support::rabbitmq();
-  amqp::connection_options o;
-  o.host = b.host();
-  o.port = static_cast<std::uint16_t>(b.port());
-  o.user = b.user();
-  o.password = b.password();
-  return o;
-}
 
 // Publishes `n` Platform_Published events, confirms awaited per 1000.
 void publish_events(int first_id, int n) {
@@ -80,19 +55,11 @@ double applied(httplib::Client& cli) {
 }
 
 std::vector<std::string> service_args(int port) {
-  auto b = broker();
-  return {COMMAND_SERVICE_PATH, "--HttpPort=" + std::to_string(port),
-          "--RabbitMQHost=" + b.host, "--RabbitMQPort=" + std::to_string(b.port),
-          "--RabbitMQUser=" + b.user, "--RabbitMQPassword=" + b.password,
-          "--RabbitMQQueue=command-bench", "--GrpcPlatform=127.0.0.1:1", "--LogLevel=warn"};
+  return command_bench::command_service_args(port, "command-bench", {"--GrpcPlatform=127.0.0.1:1"});
 }
 
 bool wait_ready(httplib::Client& cli) {
-  for (auto until = clock_type::now() + 20s; clock_type::now() < until;
-       std::this_thread::sleep_for(20ms))
-    if (auto r = cli.Get("/readyz"); r && r->status == 200)
-      return true;
-  return false;
+  return command_bench::wait_ready(cli, 20s);
 }
 
 } // namespace
@@ -100,7 +67,7 @@ bool wait_ready(httplib::Client& cli) {
 int main(int argc, char** argv) {
   int events = argc > 1 ? std::stoi(argv[1]) : 50'000;
   int wrk_seconds = argc > 2 ? std::stoi(argv[2]) : 10;
-  int port = free_port();
+  int port = platform_it::free_port();
   httplib::Client cli{"127.0.0.1", port};
 
   // Declare the service's queue (a first start), then queue the events while it is down.

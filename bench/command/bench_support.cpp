@@ -1,0 +1,40 @@
+#include "bench_support.hpp"
+
+#include <real_servers.hpp>
+
+#include <thread>
+
+namespace command_bench {
+
+shared::amqp::connection_options broker() {
+  auto& b = support::rabbitmq();
+  shared::amqp::connection_options o;
+  o.host = b.host();
+  o.port = static_cast<std::uint16_t>(b.port());
+  o.user = b.user();
+  o.password = b.password();
+  return o;
+}
+
+std::vector<std::string> command_service_args(int http_port, const std::string& queue,
+                                              const std::vector<std::string>& extra) {
+  auto b = broker();
+  std::vector<std::string> args = {
+    COMMAND_SERVICE_PATH, "--HttpPort=" + std::to_string(http_port),
+    "--RabbitMQHost=" + b.host, "--RabbitMQPort=" + std::to_string(b.port),
+    "--RabbitMQUser=" + b.user, "--RabbitMQPassword=" + b.password,
+    "--RabbitMQQueue=" + queue, "--LogLevel=warn"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+bool wait_ready(httplib::Client& cli, std::chrono::milliseconds deadline) {
+  using clock = std::chrono::steady_clock;
+  for (auto until = clock::now() + deadline; clock::now() < until;
+       std::this_thread::sleep_for(std::chrono::milliseconds(20)))
+    if (auto r = cli.Get("/readyz"); r && r->status == 200)
+      return true;
+  return false;
+}
+
+} // namespace command_bench
