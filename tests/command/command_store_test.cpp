@@ -1,4 +1,7 @@
-// command_store over SQLite (no actors), and the read model kept beside it.
+// command_store over in-memory SQLite (no actors; the cases are shared with
+// command_store_it, which runs them on PostgreSQL), and the read model.
+#include "command_store_cases.hpp"
+
 #include "store/command_store.hpp"
 #include "store/read_model.hpp"
 
@@ -7,63 +10,22 @@
 #include <gtest/gtest.h>
 
 using namespace command;
+using command_test::command_store_cases;
 
 namespace {
 
 // Each test its own shared in-memory database, so tests do not see each other.
-std::string unique_uri() {
+std::unique_ptr<soci::session> fresh_sqlite() {
   static int n = 0;
-  return "db=" + sqlite_memory_uri("store-test-" + std::to_string(++n));
+  return std::make_unique<soci::session>(
+    soci::sqlite3, "db=" + sqlite_memory_uri("store-test-" + std::to_string(++n)));
 }
-
-class command_store_test : public ::testing::Test {
-protected:
-  command_store_test() : db(soci::sqlite3, unique_uri()), store(db) { store.migrate(); }
-  soci::session db;
-  command_store store;
-};
 
 } // namespace
 
-TEST_F(command_store_test, adding_a_platform_twice_is_a_no_op) {
-  EXPECT_TRUE(store.add_platform({5, "Docker"}));
-  EXPECT_FALSE(store.add_platform({5, "Docker renamed"}));
-  EXPECT_EQ(store.platforms(), (std::vector<platform>{{5, "Docker"}}));
-}
-
-TEST_F(command_store_test, add_platforms_counts_only_new_ones) {
-  store.add_platform({2, "b"});
-  EXPECT_EQ(store.add_platforms({{1, "a"}, {2, "b"}, {3, "c"}}), 2u);
-  EXPECT_EQ(store.platforms(), (std::vector<platform>{{1, "a"}, {2, "b"}, {3, "c"}}));
-}
-
-TEST_F(command_store_test, commands_belong_to_their_platform) {
-  store.add_platforms({{1, "a"}, {2, "b"}});
-  auto c1 = store.add_command(1, {"build", "docker build ."});
-  auto c2 = store.add_command(2, {"run", "docker run x"});
-  auto c3 = store.add_command(1, {"push", "docker push x"});
-  ASSERT_TRUE(c1 && c2 && c3);
-  EXPECT_EQ(c1->platform_id, 1);
-  EXPECT_LT(c1->id, c3->id);
-  EXPECT_EQ(store.commands(1), (std::vector<command_record>{*c1, *c3}));
-  EXPECT_EQ(store.command(1, c3->id), c3);
-  EXPECT_EQ(store.command(2, c1->id), std::nullopt) << "another platform's command";
-  EXPECT_EQ(store.commands(2)->size(), 1u);
-}
-
-TEST_F(command_store_test, an_unknown_platform_has_no_commands_and_takes_none) {
-  EXPECT_EQ(store.commands(9), std::nullopt);
-  EXPECT_EQ(store.add_command(9, {"x", "y"}), std::nullopt);
-  store.add_platform({9, "late"});
-  EXPECT_EQ(store.commands(9), std::vector<command_record>{});
-  EXPECT_TRUE(store.all_commands().empty());
-}
-
-TEST_F(command_store_test, migrate_is_idempotent_and_keeps_data) {
-  store.add_platform({1, "a"});
-  store.migrate();
-  EXPECT_EQ(store.platforms().size(), 1u);
-}
+INSTANTIATE_TEST_SUITE_P(in_memory, command_store_cases,
+                         ::testing::Values(command_test::store_backend{"sqlite", fresh_sqlite}),
+                         command_test::backend_name);
 
 TEST(command_store, the_in_memory_database_is_shared_by_every_session_of_the_process) {
   auto keeper = open_session(":memory:");

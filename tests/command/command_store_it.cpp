@@ -1,0 +1,80 @@
+// command_store on the fixture's real PostgreSQL: the backend-independent
+// cases (command_store_cases), and what only a server database has: data
+// outliving the session, two sessions adding the same platform, and an
+// outage surfacing as an error rather than silence.
+#include "command_store_cases.hpp"
+
+#include <real_servers.hpp>
+
+#include <soci/soci.h>
+
+using namespace command;
+using command_test::command_store_cases;
+
+namespace {
+
+std::string fresh_database() {
+  static int n = 0;
+  auto name = "command_store_it_" + std::to_string(++n);
+  support::postgres().create_database(name);
+  return support::postgres().connection_string(name);
+}
+
+std::unique_ptr<soci::session> fresh_postgres() {
+  return open_session(fresh_database());
+}
+
+} // namespace
+
+INSTANTIATE_TEST_SUITE_P(server, command_store_cases,
+                         ::testing::Values(command_test::store_backend{"postgresql", fresh_postgres}),
+                         command_test::backend_name);
+
+TEST(command_store_postgres, connection_strings_open_postgresql_and_data_outlives_the_session) {
+  auto connection = fresh_database();
+  EXPECT_FALSE(is_in_memory(connection));
+  std::optional<command_record> added;
+  {
+    auto db = open_session(connection);
+    EXPECT_EQ(db->get_backend_name(), "postgresql");
+    command_store s{*db};
+    s.migrate();
+    s.add_platform({3, "kept"});
+    added = s.add_command(3, {"h", "c"});
+  }
+  ASSERT_TRUE(added);
+  auto db = open_session(connection);
+  command_store s{*db};
+  s.migrate(); // a restarted repository migrates again
+  EXPECT_EQ(s.platforms(), (std::vector<platform>{{3, "kept"}}));
+  EXPECT_EQ(s.command(3, added->id), added);
+}
+
+TEST(command_store_postgres, two_sessions_adding_the_same_platform_add_it_once) {
+  auto connection = fresh_database();
+  auto a = open_session(connection), b = open_session(connection);
+  command_store first{*a}, second{*b};
+  first.migrate();
+  second.migrate();
+  EXPECT_TRUE(first.add_platform({1, "one"}));
+  EXPECT_FALSE(second.add_platform({1, "one again"}));
+  EXPECT_EQ(second.add_platforms({{1, "one"}, {2, "two"}}), 1u);
+  EXPECT_EQ(first.platforms(), (std::vector<platform>{{1, "one"}, {2, "two"}}));
+}
+
+TEST(command_store_postgres, a_stopped_server_is_an_error_and_a_new_session_works_after) {
+  auto connection = fresh_database();
+  auto db = open_session(connection);
+  command_store s{*db};
+  s.migrate();
+  s.add_platform({1, "before"});
+  auto& pg = support::postgres();
+  pg.stop();
+  EXPECT_THROW(s.add_platform({2, "during"}), soci::soci_error);
+  EXPECT_THROW(open_session(connection), soci::soci_error);
+  pg.start();
+  auto again = open_session(connection);
+  command_store after{*again};
+  EXPECT_TRUE(after.add_platform({2, "after"}));
+  EXPECT_EQ(after.platforms(), (std::vector<platform>{{1, "before"}, {2, "after"}}));
+}
