@@ -2,8 +2,13 @@
 // the fixture's real PostgreSQL and RabbitMQ.
 #include "service_process.hpp"
 
+#include <google/protobuf/descriptor.pb.h>
+#include <grpc/health/v1/health.grpc.pb.h>
+#include <grpc/reflection/v1alpha/reflection.grpc.pb.h>
 #include <grpcpp/grpcpp.h>
 #include <platforms.grpc.pb.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +16,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -50,6 +56,19 @@ void expect_problem(const httplib::Result& r, int status, const std::string& wha
   EXPECT_EQ(p["status"], status) << what;
   EXPECT_TRUE(p["type"].is_string()) << what;
   EXPECT_TRUE(p["title"].is_string()) << what;
+}
+
+std::shared_ptr<grpc::Channel> channel_to(const service_process& service) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(service.grpc_port()),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<grpc::ClientContext> grpc_context(std::chrono::seconds deadline = 10s) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + deadline);
+  return ctx;
 }
 
 httplib::Result post_json(httplib::Client& c, const std::string& body,
@@ -256,6 +275,78 @@ TEST_F(rest_api, grpc_client_reads_all_platforms) {
     << "gRPC and REST see the same platforms";
 }
 
+TEST_F(rest_api, grpc_health_service_answers_for_the_server_and_grpc_platform) {
+  using grpc::health::v1::HealthCheckRequest;
+  using grpc::health::v1::HealthCheckResponse;
+  auto health = grpc::health::v1::Health::NewStub(channel_to(*service));
+  for (std::string name : {"", "GrpcPlatform"}) {
+    HealthCheckRequest req;
+    req.set_service(name);
+    HealthCheckResponse res;
+    auto status = health->Check(grpc_context().get(), req, &res);
+    ASSERT_TRUE(status.ok()) << "'" << name << "': " << status.error_message();
+    EXPECT_EQ(res.status(), HealthCheckResponse::SERVING) << "'" << name << "'";
+  }
+  HealthCheckRequest unknown;
+  unknown.set_service("NoSuchService");
+  HealthCheckResponse ignored;
+  EXPECT_EQ(health->Check(grpc_context().get(), unknown, &ignored).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(rest_api, grpc_reflection_lists_the_services_and_describes_grpc_platform) {
+  using grpc::reflection::v1alpha::ServerReflectionRequest;
+  using grpc::reflection::v1alpha::ServerReflectionResponse;
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel_to(*service));
+  auto ctx = grpc_context();
+  auto stream = reflection->ServerReflectionInfo(ctx.get());
+
+  ServerReflectionRequest list;
+  list.set_list_services("");
+  ASSERT_TRUE(stream->Write(list));
+  ServerReflectionResponse listed;
+  ASSERT_TRUE(stream->Read(&listed));
+  ASSERT_TRUE(listed.has_list_services_response()) << listed.DebugString();
+  std::set<std::string> names;
+  for (auto& s : listed.list_services_response().service())
+    names.insert(s.name());
+  EXPECT_TRUE(names.count("GrpcPlatform")) << "no package: the course's full name";
+  EXPECT_TRUE(names.count("grpc.health.v1.Health"));
+  EXPECT_TRUE(names.count("grpc.reflection.v1alpha.ServerReflection"));
+
+  ServerReflectionRequest describe;
+  describe.set_file_containing_symbol("GrpcPlatform");
+  ASSERT_TRUE(stream->Write(describe));
+  ServerReflectionResponse described;
+  ASSERT_TRUE(stream->Read(&described));
+  ASSERT_TRUE(described.has_file_descriptor_response()) << described.DebugString();
+  ASSERT_GE(described.file_descriptor_response().file_descriptor_proto_size(), 1);
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(file.ParseFromString(described.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.package(), "");
+  ASSERT_EQ(file.service_size(), 1);
+  std::map<std::string, bool> streaming; // method -> server streaming
+  for (auto& m : file.service(0).method())
+    streaming[m.name()] = m.server_streaming();
+  EXPECT_EQ(streaming, (std::map<std::string, bool>{{"GetAllPlatforms", false},
+                                                    {"StreamAllPlatforms", true}}));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(rest_api, log_lines_about_a_request_carry_its_request_id) {
+  auto c = service->http();
+  auto r = post_json(c, R"({"name":"Nomad","publisher":"HashiCorp","cost":"Free"})",
+                     {{"X-Request-Id", "it-log-created-1"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201);
+  auto line = service->process().wait_for_line("request_id=it-log-created-1", 10s);
+  ASSERT_TRUE(line) << "the create is logged with the request id";
+  EXPECT_NE(line->find("event=platform_created"), std::string::npos) << *line;
+  EXPECT_NE(line->find("id=" + std::to_string(body_of(r)["id"].get<int>())), std::string::npos)
+    << *line;
+}
+
 TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when_it_returns) {
   auto& broker = support::rabbitmq();
   const std::string queue = "it_outbox_order";
@@ -266,12 +357,18 @@ TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when
   broker.stop();
   auto c = service.http();
   std::vector<int> ids;
+  std::vector<std::string> request_ids; // given by the client, or generated (odd i)
   for (int i = 0; i < 50; ++i) {
+    httplib::Headers given;
+    if (i % 2 == 0)
+      given = {{"X-Request-Id", "outbox-" + std::to_string(i)}};
     auto r = post_json(c, json{{"name", numbered("p", i)}, {"publisher", "x"}, {"cost", "y"}}.dump(),
-                       {{"X-Request-Id", "outbox-" + std::to_string(i)}});
+                       given);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 201) << "POST " << i << " while the broker is down: " << r->body;
     ids.push_back(body_of(r)["id"]);
+    request_ids.push_back(r->get_header_value("X-Request-Id"));
+    ASSERT_FALSE(request_ids.back().empty());
   }
   broker.start();
 
@@ -287,7 +384,10 @@ TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when
     EXPECT_EQ(got[i].type, "Platform_Published");
     EXPECT_EQ(got[i].content_type, "application/json");
     EXPECT_EQ(got[i].delivery_mode, 2) << "persistent";
-    EXPECT_EQ(got[i].correlation_id, "outbox-" + std::to_string(i));
+    EXPECT_EQ(got[i].correlation_id, request_ids[i]) << "the request's X-Request-Id";
+    if (i % 2 == 0) {
+      EXPECT_EQ(got[i].correlation_id, "outbox-" + std::to_string(i));
+    }
     message_ids.insert(got[i].message_id);
   }
   EXPECT_EQ(message_ids.size(), 50u) << "distinct message ids";
@@ -369,6 +469,21 @@ TEST(database_outage, requests_get_503_within_the_deadline_and_the_service_recov
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
     expect_problem(c.Get("/readyz"), 503, "readyz");
   }
+  expect_problem(c.Get("/api/platforms", {{"X-Request-Id", "it-outage-http"}}), 503, "GET all");
+  auto line = service.process().wait_for_line("request_id=it-outage-http", 10s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("event=database_unavailable"), std::string::npos) << *line;
+
+  auto grpc_stub = GrpcPlatform::NewStub(channel_to(service));
+  auto ctx = grpc_context(5s);
+  ctx->AddMetadata("x-request-id", "it-outage-grpc");
+  PlatformResponse none;
+  auto status = grpc_stub->GetAllPlatforms(ctx.get(), GetAllRequest{}, &none);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  line = service.process().wait_for_line("request_id=it-outage-grpc", 10s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("event=database_unavailable"), std::string::npos) << *line;
+
   auto alive = c.Get("/healthz");
   ASSERT_TRUE(alive);
   EXPECT_EQ(alive->status, 200) << "alive, only not ready";
@@ -457,4 +572,57 @@ TEST(grpc_tls, serves_over_tls_with_a_configured_certificate) {
   EXPECT_FALSE(plain->GetAllPlatforms(&plain_ctx, GetAllRequest{}, &ignored).ok())
     << "plaintext is refused when TLS is configured";
   std::filesystem::remove_all(dir);
+}
+
+TEST(grpc_stream, streams_a_large_catalogue_in_pages_in_id_order) {
+  service_process service(options("it_stream"));
+  ASSERT_TRUE(service.wait_ready());
+  {
+    soci::session sql(soci::postgresql, support::postgres().connection_string("it_stream"));
+    sql << "INSERT INTO platforms (name, publisher, cost) SELECT 'platform-' || g,"
+           " 'publisher-' || g, 'Free' FROM generate_series(1, 2500) g";
+  }
+  auto stub = GrpcPlatform::NewStub(channel_to(service));
+  PlatformResponse all;
+  ASSERT_TRUE(stub->GetAllPlatforms(grpc_context().get(), GetAllRequest{}, &all).ok());
+  ASSERT_EQ(all.platform_size(), 2503);
+
+  // Page sizes asked for -> the sizes of the messages that come back.
+  struct round {
+    std::int32_t page_size;
+    std::vector<int> sizes;
+  };
+  for (auto& [page_size, sizes] : std::vector<round>{{1000, {1000, 1000, 503}},
+                                                      {0, {1000, 1000, 503}}, // the default
+                                                      {2503, {2503}},
+                                                      {1'000'000, {2503}}}) { // capped at 10,000
+    StreamAllRequest req;
+    req.set_pagesize(page_size);
+    auto ctx = grpc_context();
+    auto reader = stub->StreamAllPlatforms(ctx.get(), req);
+    std::vector<int> got_sizes;
+    std::vector<std::pair<int, std::string>> got;
+    PlatformResponse page;
+    while (reader->Read(&page)) {
+      got_sizes.push_back(page.platform_size());
+      for (auto& p : page.platform())
+        got.emplace_back(p.platformid(), p.name());
+    }
+    auto status = reader->Finish();
+    ASSERT_TRUE(status.ok()) << "pageSize " << page_size << ": " << status.error_message();
+    EXPECT_EQ(got_sizes, sizes) << "pageSize " << page_size;
+    ASSERT_EQ(got.size(), 2503u);
+    for (int i = 0; i < all.platform_size(); ++i) {
+      EXPECT_EQ(got[i].first, all.platform(i).platformid()) << "ascending ids, none twice";
+      EXPECT_EQ(got[i].second, all.platform(i).name());
+    }
+  }
+
+  StreamAllRequest negative;
+  negative.set_pagesize(-1);
+  auto ctx = grpc_context();
+  auto reader = stub->StreamAllPlatforms(ctx.get(), negative);
+  PlatformResponse ignored;
+  EXPECT_FALSE(reader->Read(&ignored));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }

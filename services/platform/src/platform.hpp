@@ -68,6 +68,7 @@ caf::error make_error(platform_errc code, std::string context);
 bool is(const caf::error& err, platform_errc code);
 
 using list_atom = caf::atom_constant<caf::atom("p_list")>;
+using page_atom = caf::atom_constant<caf::atom("p_page")>;
 using create_atom = caf::atom_constant<caf::atom("p_create")>;
 using ready_atom = caf::atom_constant<caf::atom("p_ready")>;
 using notify_atom = caf::atom_constant<caf::atom("p_notify")>;

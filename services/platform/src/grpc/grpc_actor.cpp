@@ -3,12 +3,14 @@
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
+#include <shared/http/request.hpp>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <platforms.grpc.pb.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -16,24 +18,83 @@ namespace platform {
 
 namespace {
 
+const char* const actor_name = "platform.grpc";
+
+constexpr std::int32_t default_page = 1'000;
+constexpr std::int32_t max_page = 10'000;
+
+// The caller's x-request-id metadata when valid, else a fresh one; echoed in
+// the initial metadata and carried by every log line about the call.
+std::string request_id(grpc::ServerContext& ctx) {
+  auto& metadata = ctx.client_metadata();
+  auto i = metadata.find("x-request-id");
+  std::string id;
+  if (i != metadata.end())
+    id.assign(i->second.data(), i->second.size());
+  if (!shared::http::valid_request_id(id))
+    id = shared::http::generate_request_id();
+  ctx.AddInitialMetadata("x-request-id", id);
+  return id;
+}
+
+grpc::Status unavailable(const char* rpc, const std::string& request_id, const caf::error& err) {
+  auto why = actors::describe(err);
+  actors::log::warn(actor_name, "database_unavailable",
+                    {{"rpc", rpc}, {"error", why}, {"request_id", request_id}});
+  return {grpc::StatusCode::UNAVAILABLE, why};
+}
+
+void add_platforms(PlatformResponse& out, std::vector<platform_record>& platforms) {
+  out.mutable_platform()->Reserve(static_cast<int>(platforms.size()));
+  for (auto& p : platforms) {
+    auto* m = out.add_platform();
+    m->set_platformid(p.id);
+    m->set_name(std::move(p.name));
+    m->set_publisher(std::move(p.publisher));
+  }
+}
+
 class grpc_platform_service final : public GrpcPlatform::Service {
 public:
   explicit grpc_platform_service(repository_client repository)
     : repository_(std::move(repository)) {}
 
-  grpc::Status GetAllPlatforms(grpc::ServerContext*, const GetAllRequest*,
+  grpc::Status GetAllPlatforms(grpc::ServerContext* ctx, const GetAllRequest*,
                                PlatformResponse* out) override {
+    auto id = request_id(*ctx);
     auto all = repository_.all();
     if (!all)
-      return {grpc::StatusCode::UNAVAILABLE, actors::describe(all.error())};
-    out->mutable_platform()->Reserve(static_cast<int>(all->size()));
-    for (auto& p : *all) {
-      auto* m = out->add_platform();
-      m->set_platformid(p.id);
-      m->set_name(std::move(p.name));
-      m->set_publisher(std::move(p.publisher));
-    }
+      return unavailable("GetAllPlatforms", id, all.error());
+    add_platforms(*out, *all);
     return grpc::Status::OK;
+  }
+
+  // Page by page (keyset on id): memory stays one page however large the
+  // catalogue, and the first platforms leave before the last are read.
+  grpc::Status StreamAllPlatforms(grpc::ServerContext* ctx, const StreamAllRequest* req,
+                                  grpc::ServerWriter<PlatformResponse>* out) override {
+    auto id = request_id(*ctx);
+    if (req->pagesize() < 0)
+      return {grpc::StatusCode::INVALID_ARGUMENT, "pageSize must not be negative"};
+    auto size = req->pagesize() == 0 ? default_page : std::min(req->pagesize(), max_page);
+    std::int32_t after = 0;
+    for (;;) {
+      if (ctx->IsCancelled())
+        return grpc::Status::CANCELLED;
+      auto page = repository_.page(after, size);
+      if (!page)
+        return unavailable("StreamAllPlatforms", id, page.error());
+      if (page->empty())
+        return grpc::Status::OK;
+      after = page->back().id;
+      bool last = page->size() < static_cast<std::size_t>(size);
+      PlatformResponse message;
+      add_platforms(message, *page);
+      if (!out->Write(message))
+        return {grpc::StatusCode::CANCELLED, "the client stopped reading"};
+      if (last)
+        return grpc::Status::OK;
+    }
   }
 
 private:

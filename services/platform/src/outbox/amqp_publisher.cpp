@@ -213,13 +213,17 @@ void amqp_publisher::handle_return(std::uint16_t ch) {
   auto r = amqp_read_message(conn_, ch, &msg, 0);
   if (r.reply_type != AMQP_RESPONSE_NORMAL)
     fail("reading a returned message: " + describe(r));
-  std::string id;
-  if (msg.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-    id.assign(static_cast<char*>(msg.properties.message_id.bytes), msg.properties.message_id.len);
+  auto property = [&msg](amqp_flags_t flag, const amqp_bytes_t& value) {
+    if (!(msg.properties._flags & flag))
+      return std::string{};
+    return std::string(static_cast<char*>(value.bytes), value.len);
+  };
+  auto id = property(AMQP_BASIC_MESSAGE_ID_FLAG, msg.properties.message_id);
+  auto request_id = property(AMQP_BASIC_CORRELATION_ID_FLAG, msg.properties.correlation_id);
   amqp_destroy_message(&msg);
   ++returned_;
   actors::log::warn(log_name, "event_unroutable",
-                    {{"message_id", id}, {"exchange", cfg_.exchange},
+                    {{"message_id", id}, {"request_id", request_id}, {"exchange", cfg_.exchange},
                      {"why", "no queue bound; the Commands Service's gRPC sync covers it"}});
 }
 

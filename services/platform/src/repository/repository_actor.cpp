@@ -45,6 +45,9 @@ repository_actor::behavior_type repository(repository_actor::stateful_pointer<re
   actors::log::info(st.name, "database_ready", {{"migrations_applied", versions(applied)}});
   return {
     [=](list_atom) { return self->state.store->all(); },
+    [=](page_atom, std::int32_t after_id, std::int32_t limit) {
+      return self->state.store->page(after_id, static_cast<std::size_t>(std::max(limit, 0)));
+    },
     [=](caf::get_atom, std::int32_t id) -> caf::result<platform_record> {
       if (auto p = self->state.store->find(id)) {
         self->state.cache->put(*p);
@@ -97,6 +100,11 @@ caf::expected<Result> repository_client::call(const Ts&... xs) {
 
 caf::expected<std::vector<platform_record>> repository_client::all() {
   return call<std::vector<platform_record>>(list_atom::value);
+}
+
+caf::expected<std::vector<platform_record>> repository_client::page(std::int32_t after_id,
+                                                                   std::int32_t limit) {
+  return call<std::vector<platform_record>>(page_atom::value, after_id, limit);
 }
 
 caf::expected<platform_record> repository_client::find(std::int32_t id) {

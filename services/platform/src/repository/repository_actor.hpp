@@ -20,6 +20,7 @@ namespace platform {
 
 using repository_actor = caf::typed_actor<
   caf::replies_to<list_atom>::with<std::vector<platform_record>>,
+  caf::replies_to<page_atom, std::int32_t, std::int32_t>::with<std::vector<platform_record>>,
   caf::replies_to<caf::get_atom, std::int32_t>::with<platform_record>, // or not_found
   caf::replies_to<create_atom, new_platform, std::string>::with<platform_record>,
   caf::replies_to<ready_atom>::with<bool>>;
@@ -38,6 +39,8 @@ public:
                     std::chrono::milliseconds deadline, std::shared_ptr<const platform_cache> cache);
 
   caf::expected<std::vector<platform_record>> all();
+  // Up to `limit` platforms with ids above `after_id`, ascending.
+  caf::expected<std::vector<platform_record>> page(std::int32_t after_id, std::int32_t limit);
   caf::expected<platform_record> find(std::int32_t id);
   // `correlation_id` travels with the Platform_Published event.
   caf::expected<platform_record> create(const new_platform& p, const std::string& correlation_id);

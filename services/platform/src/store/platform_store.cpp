@@ -66,6 +66,26 @@ std::vector<platform_record> platform_store::all() {
   return out;
 }
 
+std::vector<platform_record> platform_store::page(std::int32_t after_id, std::size_t limit) {
+  std::vector<platform_record> out;
+  if (limit == 0)
+    return out;
+  std::vector<std::int32_t> ids(limit);
+  std::vector<std::string> names(limit), publishers(limit), costs(limit);
+  long long max_rows = static_cast<long long>(limit);
+  soci::statement st = (sql_.prepare << "SELECT id, name, publisher, cost FROM platforms"
+                                        " WHERE id > :after ORDER BY id LIMIT :n",
+                        soci::use(after_id), soci::use(max_rows), soci::into(ids),
+                        soci::into(names), soci::into(publishers), soci::into(costs));
+  // SOCI leaves a one-element vector untouched when no row comes back.
+  if (!st.execute(true))
+    return out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    out.push_back({ids[i], std::move(names[i]), std::move(publishers[i]), std::move(costs[i])});
+  return out;
+}
+
 std::optional<platform_record> platform_store::find(std::int32_t id) {
   if (!find_)
     find_ = std::make_unique<find_statement>(sql_);

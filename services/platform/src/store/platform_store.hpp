@@ -28,6 +28,8 @@ public:
   bool ready();
 
   std::vector<platform_record> all();
+  // Up to `limit` platforms with ids above `after_id`, ascending (keyset paging).
+  std::vector<platform_record> page(std::int32_t after_id, std::size_t limit);
   std::optional<platform_record> find(std::int32_t id);
   // Inserts the platform and its Platform_Published outbox row in one transaction.
   platform_record create(const new_platform& p, const std::string& correlation_id);
