@@ -67,19 +67,26 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   // Same for the broker: backoff up to 5 s stays far below 100 restarts a minute.
   auto messaging = supervisor("platform.messaging", {100, 60s}, {200ms, 5s, 0.2});
   auto relay = ctx.make_handle("platform.outbox_relay");
-  messaging.children.push_back(actors::child(relay, [c = cfg.relay, metrics](caf::actor_system& sys) {
-    return platform::spawn_relay(sys, c, metrics);
-  }));
-  platform::platforms_controller::created_callback created;
+  auto doorbell = std::make_shared<platform::relay_doorbell>();
+  messaging.children.push_back(
+    actors::child(relay, [c = cfg.relay, metrics, doorbell](caf::actor_system& sys) {
+      return platform::spawn_relay(sys, c, metrics, doorbell);
+    }));
+  actors::handle client;
   if (cfg.command_client.enabled) {
-    auto client = ctx.make_handle("platform.command_client");
+    client = ctx.make_handle("platform.command_client");
     messaging.children.push_back(actors::child(client, [c = cfg.command_client](caf::actor_system& sys) {
       return platform::spawn_command_client(sys, c);
     }));
-    created = [client](const platform::platform_record& p, const std::string& request_id) {
-      caf::anon_send(client.actor(), platform::notify_atom::value, p, request_id);
-    };
   }
+  // After each create: the relay publishes its event now, and the command
+  // service hears of it over HTTP too (the course's coupled call) when enabled.
+  auto created = [doorbell, client](const platform::platform_record& p,
+                                    const std::string& request_id) {
+    doorbell->ring();
+    if (client)
+      caf::anon_send(client.actor(), platform::notify_atom::value, p, request_id);
+  };
 
   auto grpc = ctx.make_handle("platform.grpc");
   auto http = ctx.make_handle("platform.http");

@@ -3,6 +3,7 @@
 // every route, events from the bus, dead-lettering, a broker killed under
 // it, the service stopped while events pile up, and the periodic sync.
 #include "child_process.hpp"
+#include "tcp_proxy.hpp"
 
 #include <real_servers.hpp>
 #include <shared/amqp/connection.hpp>
@@ -20,6 +21,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -83,9 +86,10 @@ private:
 
 class grpc_platforms {
 public:
-  grpc_platforms() {
+  explicit grpc_platforms(std::shared_ptr<grpc::ServerCredentials> credentials
+                          = grpc::InsecureServerCredentials()) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort("127.0.0.1:0", credentials, &port_);
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
   }
@@ -111,8 +115,9 @@ amqp::connection_options broker_options() {
   return o;
 }
 
-// Publishes to `trigger` as the Platform Service does, and waits for confirms.
-void publish(const std::vector<std::string>& bodies) {
+// Publishes to `trigger` as the Platform Service does (with the request's
+// id as correlation_id when given), and waits for confirms.
+void publish(const std::vector<std::string>& bodies, const std::string& correlation_id = {}) {
   amqp::connection c{broker_options()};
   c.declare_exchange("trigger");
   c.enable_confirms();
@@ -120,6 +125,7 @@ void publish(const std::vector<std::string>& bodies) {
     amqp::properties props;
     props.message_id = "it-" + std::to_string(i);
     props.content_type = "application/json";
+    props.correlation_id = correlation_id;
     c.publish("trigger", "", bodies[i], props);
   }
   std::size_t acked = 0;
@@ -209,6 +215,40 @@ private:
   int port_;
   std::vector<std::string> args_;
   std::optional<support::child_process> process_;
+};
+
+// A throwaway self-signed certificate for localhost / 127.0.0.1 (openssl CLI),
+// removed with the object.
+class self_signed {
+public:
+  explicit self_signed(const std::string& name)
+    : dir_(std::filesystem::temp_directory_path()
+           / ("command-it-" + name + "-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir_);
+    auto cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost"
+               " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "
+               + key_file() + " -out " + cert_file() + " 2>/dev/null";
+    if (std::system(cmd.c_str()) != 0)
+      throw std::runtime_error("failed: " + cmd);
+  }
+  ~self_signed() { std::filesystem::remove_all(dir_); }
+
+  std::string cert_file() const { return (dir_ / "cert.pem").string(); }
+  std::string key_file() const { return (dir_ / "key.pem").string(); }
+
+  std::shared_ptr<grpc::ServerCredentials> server_credentials() const {
+    grpc::SslServerCredentialsOptions options;
+    options.pem_key_cert_pairs.push_back({read(key_file()), read(cert_file())});
+    return grpc::SslServerCredentials(options);
+  }
+
+private:
+  static std::string read(const std::string& path) {
+    std::ifstream in{path};
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+
+  std::filesystem::path dir_;
 };
 
 std::vector<std::string> drain_queue(const std::string& queue, std::size_t expected) {
@@ -358,6 +398,12 @@ TEST(command_service, the_subscriber_survives_a_broker_kill_and_loses_nothing) {
   command_service svc{"cmd-it-broker", grpc.port()};
   publish({event(1, "before")});
   ASSERT_TRUE(eventually([&] { return svc.has_platform(1); }, 2s));
+  // The subscriber declared its queue and binding milliseconds ago; a broker
+  // SIGKILLed that soon after has been seen to come back without them (its
+  // metadata reaches the disk a moment after declare-ok), and then the
+  // events published meanwhile would route nowhere. Production declares
+  // them up front from the definitions file.
+  std::this_thread::sleep_for(1s);
 
   auto& broker = support::rabbitmq();
   broker.kill();
@@ -410,5 +456,129 @@ TEST(command_service, a_platform_only_the_grpc_server_knows_appears_through_peri
   ASSERT_TRUE(eventually([&] { return svc.has_platform(42); }, 3s))
     << "PlatformSyncInterval is 500ms";
   EXPECT_EQ(svc.platform_count(), 1u);
+  svc.stop();
+}
+
+TEST(command_service, request_ids_from_the_bus_are_on_every_line_about_the_event) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-request-id", grpc.port(), {"--LogLevel=debug"}};
+  publish({event(31, "traced")}, "req-applied-31");
+  publish({event(31, "traced again")}, "req-duplicate-31");
+  publish({R"({"Event":"Platform_Deleted","Id":31})"}, "req-ignored");
+  publish({"not json"}, "req-poison");
+  publish({event(32, "untraced")}); // no correlation id: no request_id field
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(32); }, 5s));
+
+  auto& p = svc.process();
+  auto line_of = [&](const std::string& needle) {
+    return p.wait_for_line(needle, 2s).value_or("(no line with " + needle + ")");
+  };
+  EXPECT_NE(line_of("event=event_applied").find("request_id=req-applied-31"), std::string::npos);
+  EXPECT_NE(line_of("event=event_duplicate").find("request_id=req-duplicate-31"),
+            std::string::npos);
+  EXPECT_NE(line_of("event=event_ignored").find("request_id=req-ignored"), std::string::npos);
+  EXPECT_NE(line_of("event=event_dead_lettered").find("request_id=req-poison"),
+            std::string::npos);
+  auto untraced = line_of("detail=\"platform 32\"");
+  EXPECT_NE(untraced.find("event=event_applied"), std::string::npos) << untraced;
+  EXPECT_EQ(untraced.find("request_id="), std::string::npos) << untraced;
+  // Every subscriber line about platform 31's deliveries carries one of its ids.
+  for (auto& line : p.lines()) {
+    if (line.find("actor=command.subscriber") != std::string::npos
+        && line.find("platform 31") != std::string::npos) {
+      EXPECT_NE(line.find("request_id=req-"), std::string::npos) << line;
+    }
+  }
+  svc.stop();
+}
+
+TEST(command_service, the_postgresql_store_serves_events_and_commands_and_keeps_them) {
+  grpc_platforms grpc; // knows no platform: whatever survives comes from PostgreSQL
+  auto& pg = support::postgres();
+  pg.create_database("command_service_it");
+  command_service svc{"cmd-it-postgres", grpc.port(),
+                      {"--ConnectionStrings__CommandsConn="
+                       + pg.connection_string("command_service_it")}};
+  publish({event(21, "Kept in PostgreSQL")});
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(21); }, 3s));
+  auto created = svc.client().Post("/api/c/platforms/21/commands",
+                                   R"({"howTo":"list","commandLine":"ls"})", "application/json");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  auto command = json::parse(created->body);
+  svc.get_json("/api/c/platforms/22/commands", 404);
+
+  svc.stop();
+  svc.start();
+  EXPECT_EQ(svc.get_json("/api/c/platforms"), json::parse(R"([{"id":21,"name":"Kept in PostgreSQL"}])"));
+  EXPECT_EQ(svc.get_json("/api/c/platforms/21/commands"), json::array({command}));
+  publish({event(21, "redelivered"), event(22, "after the restart")});
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(22); }, 3s));
+  EXPECT_EQ(svc.platform_count(), 2u) << "the repeated platform is not added twice";
+  svc.stop();
+}
+
+TEST(command_service, platform_sync_runs_over_tls_with_the_configured_ca_and_fails_without_it) {
+  self_signed server_cert{"grpc"}, other_cert{"other"};
+  grpc_platforms grpc{server_cert.server_credentials()};
+  grpc.service().add(7, "Over TLS");
+  auto address = "--GrpcPlatform=https://localhost:" + std::to_string(grpc.port());
+
+  command_service trusted{"cmd-it-tls", grpc.port(),
+                          {address, "--GrpcPlatformCaFile=" + server_cert.cert_file()}};
+  ASSERT_TRUE(eventually([&] { return trusted.has_platform(7); }, 5s));
+  EXPECT_TRUE(trusted.process().wait_for_line("event=synced", 1s));
+  trusted.stop();
+
+  command_service wrong_ca{"cmd-it-tls-wrong-ca", grpc.port(),
+                           {address, "--GrpcPlatformCaFile=" + other_cert.cert_file()}};
+  EXPECT_TRUE(wrong_ca.process().wait_for_line("event=sync_failed", 5s))
+    << "a server certificate the CA did not sign is refused";
+  EXPECT_FALSE(wrong_ca.has_platform(7));
+  wrong_ca.stop();
+
+  command_service plaintext{"cmd-it-tls-plain", grpc.port()}; // http:// to a TLS server
+  EXPECT_TRUE(plaintext.process().wait_for_line("event=sync_failed", 5s));
+  EXPECT_FALSE(plaintext.has_platform(7));
+  plaintext.stop();
+}
+
+TEST(command_service, an_unreadable_ca_file_stops_the_start_with_the_setting_named) {
+  support::child_process p{{binary, "--HttpPort=" + std::to_string(free_port()),
+                            "--GrpcPlatform=https://localhost:1",
+                            "--GrpcPlatformCaFile=/nonexistent/ca.pem"}};
+  auto code = p.wait_exit(10s);
+  ASSERT_TRUE(code);
+  EXPECT_NE(*code, 0);
+  EXPECT_TRUE(p.wait_for_line("GrpcPlatformCaFile", 1s));
+}
+
+TEST(command_service, a_silently_dropped_broker_link_is_noticed_by_heartbeats_within_two_intervals) {
+  grpc_platforms grpc;
+  auto& b = support::rabbitmq();
+  command_test::tcp_proxy link{b.host(), b.port()};
+  const auto heartbeat = 5s; // the setting's minimum
+  command_service svc{"cmd-it-heartbeat", grpc.port(),
+                      {"--RabbitMQPort=" + std::to_string(link.port()), "--RabbitMQHeartbeat=5"}};
+  publish({event(41, "before the drop")});
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(41); }, 3s));
+  auto from_line = svc.process().lines().size();
+
+  link.black_hole(); // no FIN, no RST: only missing heartbeats can tell
+  auto dropped = std::chrono::steady_clock::now();
+  auto failed = svc.process().wait_for_line("actor=command.subscriber event=failed",
+                                            2 * heartbeat + 2s, from_line);
+  auto noticed = std::chrono::steady_clock::now() - dropped;
+  ASSERT_TRUE(failed) << "the subscriber did not notice the silent link";
+  EXPECT_NE(failed->find("heartbeat"), std::string::npos) << *failed;
+  // rabbitmq-c gives up 2 heartbeats after the last frame it read; the poll
+  // loop adds at most its 200 ms.
+  EXPECT_LE(noticed, 2 * heartbeat + 500ms);
+
+  // The restarted subscriber connects again (a new link is forwarded).
+  ASSERT_TRUE(svc.ready(20s));
+  EXPECT_GE(link.links_opened(), 2);
+  publish({event(42, "after the drop")});
+  EXPECT_TRUE(eventually([&] { return svc.has_platform(42); }, 5s));
   svc.stop();
 }

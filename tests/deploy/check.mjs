@@ -42,7 +42,7 @@ const COMPOSE_SERVICES = ["postgres", "rabbitmq", "platform-service", "command-s
 // tests/run packages a build stage has no use for: servers, load and
 // diagnostic tools that only tests run.
 const NOT_FOR_BUILDING = new Set(["postgresql", "rabbitmq-server", "amqp-tools", "nginx", "wrk", "procps",
-  "iproute2", "curl", "openssl"]);
+  "iproute2", "curl", "openssl", "jq"]);
 
 const find = (docs, kind, name) => docs.find((d) => d.kind === kind && d.metadata?.name === name);
 // A generated ConfigMap/Secret: kustomize appends a content hash to its name.

@@ -401,6 +401,30 @@ TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when
     << "the relay failed and was restarted while the broker was away";
 }
 
+TEST(outbox, a_commit_wakes_the_relay_without_waiting_for_its_poll) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_doorbell";
+  auto o = options("it_doorbell");
+  o.extra_flags = {"--OutboxPollInterval=30s"}; // only the doorbell can be quick
+  service_process service(o);
+  ASSERT_TRUE(service.wait_ready());
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+  std::this_thread::sleep_for(500ms); // the first poll round has passed: the relay is idle
+
+  auto c = service.http();
+  for (int i = 0; i < 3; ++i) { // three rings, each after the relay went idle again
+    auto r = post_json(c, json{{"name", numbered("bell", i)}, {"publisher", "x"}, {"cost", "y"}}.dump());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    auto posted = std::chrono::steady_clock::now();
+    auto got = reader.take(1, 5s);
+    ASSERT_EQ(got.size(), 1u) << "event " << i << " not published within 5 s";
+    EXPECT_EQ(json::parse(got[0].body)["Id"], body_of(r)["id"]);
+    EXPECT_LT(std::chrono::steady_clock::now() - posted, 1s) << "event " << i;
+  }
+}
+
 TEST(command_client, each_created_platform_is_posted_to_the_command_service) {
   httplib::Server commands;
   std::mutex mutex;

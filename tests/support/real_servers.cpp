@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -285,10 +286,14 @@ public:
     if (dup2(input, 0) < 0 || dup2(output_, 1) < 0 || dup2(output_, 2) < 0)
       fail("dup2");
     close_range(3, ~0U, 0);
+    // Raw system calls, not glibc's setgroups/setgid/setuid: those change the
+    // identity of every thread, and after _Fork() the child still has the
+    // parent's thread list; one caught in pthread_create at the fork makes
+    // them wait forever (seen: initdb and epmd hanging while gRPC threads ran).
     if (spec_.user) {
       gid_t groups[] = {spec_.user->gid};
-      if (setgroups(1, groups) != 0 || setgid(spec_.user->gid) != 0 ||
-          setuid(spec_.user->uid) != 0) {
+      if (syscall(SYS_setgroups, 1, groups) != 0 || syscall(SYS_setgid, spec_.user->gid) != 0 ||
+          syscall(SYS_setuid, spec_.user->uid) != 0) {
         fail("dropping privileges");
       }
     }

@@ -73,5 +73,6 @@ using create_atom = caf::atom_constant<caf::atom("p_create")>;
 using ready_atom = caf::atom_constant<caf::atom("p_ready")>;
 using notify_atom = caf::atom_constant<caf::atom("p_notify")>;
 using tick_atom = caf::atom_constant<caf::atom("p_tick")>;
+using wake_atom = caf::atom_constant<caf::atom("p_wake")>;
 
 } // namespace platform

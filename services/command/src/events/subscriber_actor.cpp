@@ -6,6 +6,8 @@
 #include <actors/log.hpp>
 
 #include <map>
+#include <utility>
+#include <vector>
 
 namespace command {
 
@@ -67,7 +69,7 @@ private:
       auto d = conn_.next(in_flight_.empty() ? config_.poll : 0ms);
       if (!d)
         return;
-      in_flight_.emplace(d->delivery_tag, clock::now());
+      in_flight_.emplace(d->delivery_tag, flight{clock::now(), d->props.correlation_id});
       self_->send(processor_.actor(), process_atom::value, d->delivery_tag, std::move(d->body));
     }
   }
@@ -90,32 +92,56 @@ private:
   }
 
   void settle(const event_result& r) {
-    if (r.outcome == event_outcome::rejected) {
+    auto f = in_flight_.find(r.delivery_tag);
+    if (f == in_flight_.end())
+      throw std::runtime_error("a result for delivery " + std::to_string(r.delivery_tag)
+                               + ", which is not in flight");
+    if (r.outcome == event_outcome::rejected)
       conn_.reject(r.delivery_tag, false);
-      actors::log::warn(name, "event_dead_lettered",
-                        {{"delivery_tag", r.delivery_tag}, {"reason", r.detail},
-                         {"queue", dead_letter_queue(config_)}});
-    } else {
+    else
       conn_.ack(r.delivery_tag);
-      if (r.outcome == event_outcome::ignored)
-        actors::log::info(name, "event_ignored", {{"delivery_tag", r.delivery_tag},
-                                                  {"detail", r.detail}});
-      else
-        actors::log::debug(name, "event_committed",
-                           {{"outcome", to_string(r.outcome)}, {"detail", r.detail}});
-    }
+    log_outcome(r, f->second.request_id);
     events_.inc({to_string(r.outcome)});
-    in_flight_.erase(r.delivery_tag);
+    in_flight_.erase(f);
+  }
+
+  // One line per event, carrying the request id that came with it (the
+  // AMQP correlation_id) so that a request can be followed into this log.
+  void log_outcome(const event_result& r, const std::string& request_id) {
+    auto [level, event] = line_for(r.outcome);
+    if (!actors::log::enabled(level))
+      return;
+    std::vector<actors::log::field> fields{{"delivery_tag", r.delivery_tag}, {"detail", r.detail}};
+    if (r.outcome == event_outcome::rejected)
+      fields.emplace_back("queue", dead_letter_queue(config_));
+    if (!request_id.empty())
+      fields.emplace_back("request_id", request_id);
+    actors::log::write(level, name, event, fields);
+  }
+
+  static std::pair<actors::log::level, const char*> line_for(event_outcome outcome) {
+    using actors::log::level;
+    switch (outcome) {
+      case event_outcome::applied: return {level::info, "event_applied"};
+      case event_outcome::duplicate: return {level::debug, "event_duplicate"};
+      case event_outcome::ignored: return {level::info, "event_ignored"};
+      case event_outcome::rejected: return {level::warn, "event_dead_lettered"};
+    }
+    return {level::error, "event_unknown_outcome"};
   }
 
   void check_deadline() {
     if (in_flight_.empty())
       return;
     auto oldest = std::min_element(in_flight_.begin(), in_flight_.end(),
-                                   [](auto& a, auto& b) { return a.second < b.second; });
-    if (clock::now() - oldest->second > config_.event_timeout)
-      throw std::runtime_error("delivery " + std::to_string(oldest->first) + " not processed within "
-                               + std::to_string(config_.event_timeout.count()) + "ms");
+                                   [](auto& a, auto& b) { return a.second.sent < b.second.sent; });
+    if (clock::now() - oldest->second.sent <= config_.event_timeout)
+      return;
+    auto what = "delivery " + std::to_string(oldest->first);
+    if (!oldest->second.request_id.empty())
+      what += " (request_id " + oldest->second.request_id + ")";
+    throw std::runtime_error(what + " not processed within "
+                             + std::to_string(config_.event_timeout.count()) + "ms");
   }
 
   caf::blocking_actor* self_;
@@ -123,7 +149,11 @@ private:
   actors::handle processor_;
   shared::http::counter_family& events_;
   amqp::connection conn_;
-  std::map<std::uint64_t, clock::time_point> in_flight_; // delivery tag -> sent
+  struct flight {
+    clock::time_point sent;  // to the processor
+    std::string request_id; // the delivery's correlation_id
+  };
+  std::map<std::uint64_t, flight> in_flight_; // by delivery tag
   bool stopping_ = false;
 };
 

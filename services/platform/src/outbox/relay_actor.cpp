@@ -32,7 +32,12 @@ struct relay_state {
   std::unique_ptr<amqp_publisher> publisher;
   std::shared_ptr<shared::http::metrics_registry> registry;
   std::unique_ptr<relay_metrics> metrics;
+  std::shared_ptr<relay_doorbell> doorbell;
   clock::time_point next_backlog_read;
+  // Each round schedules the next tick under a new number; a wake runs a
+  // round at once, which turns the tick still scheduled into a stale one.
+  std::uint64_t round = 0;
+  bool idle = false; // the last round found nothing: waiting for a tick or a wake
 };
 
 using relay_actor = caf::stateful_actor<relay_state>;
@@ -78,8 +83,26 @@ void update_backlog(relay_actor* self) {
   st.metrics->backlog.set({}, static_cast<double>(st.store->backlog()));
 }
 
+void run_round(relay_actor* self, const relay_config& cfg) {
+  auto& st = self->state;
+  bool more;
+  try {
+    more = publish_round(self, cfg);
+    update_backlog(self);
+  } catch (...) {
+    st.metrics->failures.inc({});
+    throw;
+  }
+  st.idle = !more;
+  if (more)
+    self->send(self, tick_atom::value, ++st.round);
+  else
+    self->delayed_send(self, cfg.poll_interval, tick_atom::value, ++st.round);
+}
+
 caf::behavior relay(relay_actor* self, relay_config cfg,
-                    std::shared_ptr<shared::http::metrics_registry> registry) {
+                    std::shared_ptr<shared::http::metrics_registry> registry,
+                    std::shared_ptr<relay_doorbell> doorbell) {
   actors::fail_on_exception(self);
   auto& st = self->state;
   st.registry = std::move(registry);
@@ -87,24 +110,21 @@ caf::behavior relay(relay_actor* self, relay_config cfg,
   st.store = std::make_unique<platform_store>(cfg.database);
   st.store->migrate(); // idempotent; the relay may start before the repository did
   st.publisher = std::make_unique<amqp_publisher>(cfg);
+  st.doorbell = std::move(doorbell);
+  st.doorbell->attach(self);
   actors::log::info(st.name, "connected", {{"broker", cfg.host + ":" + std::to_string(cfg.port)},
                                            {"exchange", cfg.exchange},
                                            {"durable", cfg.durable_exchange}});
-  self->send(self, tick_atom::value);
+  self->send(self, tick_atom::value, st.round);
   return {
-    [=](tick_atom) {
-      bool more;
-      try {
-        more = publish_round(self, cfg);
-        update_backlog(self);
-      } catch (...) {
-        self->state.metrics->failures.inc({});
-        throw;
-      }
-      if (more)
-        self->send(self, tick_atom::value);
-      else
-        self->delayed_send(self, cfg.poll_interval, tick_atom::value);
+    [=](tick_atom, std::uint64_t round) {
+      if (round == self->state.round)
+        run_round(self, cfg);
+    },
+    [=](wake_atom) {
+      self->state.doorbell->take();
+      if (self->state.idle)
+        run_round(self, cfg);
     },
   };
 }
@@ -112,8 +132,9 @@ caf::behavior relay(relay_actor* self, relay_config cfg,
 } // namespace
 
 caf::actor spawn_relay(caf::actor_system& sys, const relay_config& cfg,
-                       std::shared_ptr<shared::http::metrics_registry> metrics) {
-  return sys.spawn<caf::detached>(relay, cfg, std::move(metrics));
+                       std::shared_ptr<shared::http::metrics_registry> metrics,
+                       std::shared_ptr<relay_doorbell> doorbell) {
+  return sys.spawn<caf::detached>(relay, cfg, std::move(metrics), std::move(doorbell));
 }
 
 } // namespace platform
