@@ -139,14 +139,15 @@ void tcp_proxy::run() {
     }
     if (::poll(fds.data(), fds.size(), 20) <= 0)
       continue;
-    if (fds[0].revents & POLLIN)
-      accept_link(links);
     for (std::size_t i = 0; i < links.size(); ++i) {
       auto& l = links[i];
       forward(l, l.client, l.server, fds[1 + 2 * i].revents, buffer);
       forward(l, l.server, l.client, fds[2 + 2 * i].revents, buffer);
     }
     std::erase_if(links, [](const link& l) { return l.client < 0 && l.server < 0; });
+    // Only now: a link accepted before the loop would have no entry in `fds`.
+    if (fds[0].revents & POLLIN)
+      accept_link(links);
   }
   for (auto& l : links)
     close_both(l);
