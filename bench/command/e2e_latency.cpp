@@ -4,11 +4,15 @@
 // subscriber -> event processor -> repository -> visible in
 // GET /api/c/platforms. Creates are sent open-loop at a fixed rate from a few
 // threads (one keep-alive connection each); one poller reads
-// GET /api/c/platforms back to back and notes when each id first appears, and
+// GET /api/c/platforms every --poll-every ms and notes when each id first
+// appears (every id must: visibility through REST), and
 // a tap (its own exclusive queue on `trigger`) notes when each event reached
 // the bus, which splits the latency into relay and command-service parts.
+// Each create carries its own X-Request-Id, which the command service logs
+// on the event's `event_applied` line (after the commit): that line's time
+// stamp gives the latency at 1 ms resolution, without the poller's spread.
 //
-// Usage: command_e2e_latency [--rate=500] [--seconds=10] [--senders=4]
+// Usage: command_e2e_latency [--rate=500] [--seconds=10] [--senders=4] [--poll-every=50]
 //          [--platform-flag=--OutboxPollInterval=5ms ...] [--command-flag=... ...]
 // Figures and the commands that produced them: RESULTS.md.
 #include "bench_support.hpp"
@@ -23,6 +27,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <iostream>
 #include <future>
@@ -39,6 +44,9 @@ struct options {
   int rate = 500;
   int seconds = 10;
   int senders = 4;
+  // 0: back to back, for tight poll bounds; but each poll encodes every
+  // platform, and that load on the two cores lifts every other figure's tail.
+  int poll_every_ms = 50;
   std::vector<std::string> platform_flags;
   std::vector<std::string> command_flags;
 };
@@ -59,6 +67,8 @@ options parse(int argc, char** argv) {
       o.seconds = std::stoi(v);
     else if (value(a, "--senders=", v))
       o.senders = std::stoi(v);
+    else if (value(a, "--poll-every=", v))
+      o.poll_every_ms = std::stoi(v);
     else if (value(a, "--platform-flag=", v))
       o.platform_flags.push_back(v);
     else if (value(a, "--command-flag=", v))
@@ -76,10 +86,11 @@ struct sighting {
   clock_type::time_point before;
 };
 
-// Reads GET /api/c/platforms back to back on its own thread.
+// Reads GET /api/c/platforms every `every` on its own thread.
 class visibility_poller {
 public:
-  explicit visibility_poller(int port) : client_("127.0.0.1", port) {
+  visibility_poller(int port, std::chrono::milliseconds every)
+    : client_("127.0.0.1", port), every_(every) {
     client_.set_tcp_nodelay(true);
     thread_ = std::thread([this] { run(); });
   }
@@ -114,9 +125,12 @@ private:
         continue;
       }
       note(r->body, {previous_start, end});
-      std::lock_guard guard{mutex_};
-      poll_ms_.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+      {
+        std::lock_guard guard{mutex_};
+        poll_ms_.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+      }
       previous_start = start;
+      std::this_thread::sleep_until(start + every_);
     }
   }
 
@@ -132,6 +146,7 @@ private:
   }
 
   httplib::Client client_;
+  std::chrono::milliseconds every_;
   std::atomic<bool> stop_{false};
   std::atomic<std::size_t> failures_{0};
   mutable std::mutex mutex_;
@@ -199,7 +214,12 @@ private:
 struct create {
   int id = 0;
   clock_type::time_point scheduled, sent, returned;
+  std::chrono::system_clock::time_point returned_wall; // to compare with log time stamps
 };
+
+std::string request_id(const std::string& tag, int i) {
+  return tag + "-" + std::to_string(i);
+}
 
 // POSTs `count` platforms, the i-th at start + i * period, spread round-robin
 // over `senders` threads; a create whose answer is not 201 is counted.
@@ -220,8 +240,10 @@ std::vector<create> send_creates(int port, int count, clock_type::duration perio
         c.sent = clock_type::now();
         auto body = nlohmann::json{{"name", tag + "-" + std::to_string(i)},
                                    {"publisher", "e2e"}, {"cost", "Free"}};
-        auto r = cli.Post("/api/platforms", body.dump(), "application/json");
+        auto r = cli.Post("/api/platforms", {{"X-Request-Id", request_id(tag, i)}}, body.dump(),
+                          "application/json");
         c.returned = clock_type::now();
+        c.returned_wall = std::chrono::system_clock::now();
         if (r && r->status == 201)
           c.id = nlohmann::json::parse(r->body)["id"].get<int>();
         else
@@ -264,8 +286,39 @@ bool wait_visible(const visibility_poller& poller, const std::vector<create>& cr
   return true;
 }
 
+// When the command service logged each `event_applied` line of this run,
+// by request id: "ts=2026-11-25T10:39:40.005Z ... request_id=e2e-17".
+std::unordered_map<std::string, std::chrono::system_clock::time_point>
+applied_times(const std::vector<std::string>& lines, const std::string& tag) {
+  std::unordered_map<std::string, std::chrono::system_clock::time_point> out;
+  const std::string id_key = "request_id=" + tag + "-";
+  for (auto& line : lines) {
+    auto ts = line.find("ts="), id = line.find(id_key);
+    if (ts == std::string::npos || id == std::string::npos
+        || line.find("event=event_applied") == std::string::npos)
+      continue;
+    std::tm t{};
+    int millis = 0;
+    if (std::sscanf(line.c_str() + ts + 3, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &t.tm_year, &t.tm_mon,
+                    &t.tm_mday, &t.tm_hour, &t.tm_min, &t.tm_sec, &millis) != 7)
+      continue;
+    t.tm_year -= 1900;
+    t.tm_mon -= 1;
+    auto at = std::chrono::system_clock::from_time_t(timegm(&t)) + std::chrono::milliseconds(millis);
+    auto value = line.substr(id + 11, line.find(' ', id) - id - 11);
+    out.emplace(value, at);
+  }
+  return out;
+}
+
 void report(const visibility_poller& poller, const bus_tap& tap,
-            const std::vector<create>& creates, int errors, int seconds) {
+            const std::vector<create>& creates, int errors, int seconds,
+            const std::vector<std::string>& command_log) {
+  auto applied = applied_times(command_log, "e2e");
+  std::vector<double> logged;
+  for (std::size_t i = 0; i < creates.size(); ++i)
+    if (auto a = applied.find(request_id("e2e", static_cast<int>(i))); a != applied.end())
+      logged.push_back(ms(a->second - creates[i].returned_wall));
   std::vector<double> upper, lower, post, lag, to_bus, from_bus;
   std::size_t missing = 0;
   for (auto& c : creates) {
@@ -289,6 +342,7 @@ void report(const visibility_poller& poller, const bus_tap& tap,
   std::printf("creates: %zu sent in %.2f s (%.0f/s, goal %d s), %d not 201, %zu never visible\n",
               creates.size(), span, static_cast<double>(creates.size()) / span, seconds, errors,
               missing);
+  print_percentiles("201 -> applied (command log, ms stamps)", logged);
   print_percentiles("201 -> visible (upper bound: poll returned)", upper);
   print_percentiles("201 -> visible (lower bound: poll started)", lower);
   print_percentiles("  201 -> on the bus (tap)", to_bus);
@@ -314,13 +368,14 @@ int main(int argc, char** argv) {
   int command_port = platform_it::free_port();
   auto command_flags = o.command_flags;
   command_flags.push_back("--GrpcPlatform=http://127.0.0.1:" + std::to_string(platform.grpc_port()));
+  command_flags.push_back("--LogLevel=info"); // its event_applied lines time each event
   support::child_process command{
     command_bench::command_service_args(command_port, "command-e2e-bench", command_flags)};
   httplib::Client command_cli{"127.0.0.1", command_port};
   if (!command_bench::wait_ready(command_cli, 20s))
     return std::cerr << "command-service not ready\n", 1;
 
-  visibility_poller poller{command_port};
+  visibility_poller poller{command_port, std::chrono::milliseconds(o.poll_every_ms)};
   bus_tap tap;
   std::atomic<int> errors{0};
   auto period = std::chrono::duration_cast<clock_type::duration>(1s) / o.rate;
@@ -334,7 +389,7 @@ int main(int argc, char** argv) {
   if (!wait_visible(poller, creates))
     std::cerr << "not every platform became visible within 15 s\n";
   uptime("after");
-  report(poller, tap, creates, errors, o.seconds);
+  report(poller, tap, creates, errors, o.seconds, command.lines());
   std::printf("poller failures: %zu\n", poller.failures());
   command.signal(SIGTERM);
   command.wait_exit(15s);

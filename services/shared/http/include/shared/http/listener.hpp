@@ -15,7 +15,8 @@ namespace shared::http {
 
 class listener {
 public:
-  // Binds at once: throws std::runtime_error naming host:port when it cannot.
+  // Binds at once, with a listen backlog of SOMAXCONN: throws
+  // std::runtime_error naming host:port when it cannot.
   listener(std::unique_ptr<httplib::Server> server, const std::string& host, std::uint16_t port,
            caf::actor_addr owner);
   ~listener(); // stops accepting and waits for requests in flight
@@ -24,6 +25,8 @@ public:
   listener& operator=(const listener&) = delete;
 
 private:
+  void bind(const std::string& host, std::uint16_t port);
+
   std::atomic<bool> stopping_{false};
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
