@@ -1,19 +1,13 @@
 #include "bench_support.hpp"
 
-#include <real_servers.hpp>
+#include <amqp_options.hpp>
 
 #include <thread>
 
 namespace command_bench {
 
 shared::amqp::connection_options broker() {
-  auto& b = support::rabbitmq();
-  shared::amqp::connection_options o;
-  o.host = b.host();
-  o.port = static_cast<std::uint16_t>(b.port());
-  o.user = b.user();
-  o.password = b.password();
-  return o;
+  return support::amqp_options("command-bench");
 }
 
 std::vector<std::string> command_service_args(int http_port, const std::string& queue,

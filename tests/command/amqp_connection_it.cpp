@@ -3,6 +3,7 @@
 // and a broker that dies under a consumer.
 #include <shared/amqp/connection.hpp>
 
+#include <amqp_options.hpp>
 #include <real_servers.hpp>
 
 #include <gtest/gtest.h>
@@ -15,14 +16,8 @@ namespace amqp = shared::amqp;
 namespace {
 
 amqp::connection_options broker(const std::string& name) {
-  auto& b = support::rabbitmq();
-  amqp::connection_options o;
-  o.host = b.host();
-  o.port = static_cast<std::uint16_t>(b.port());
-  o.user = b.user();
-  o.password = b.password();
+  auto o = support::amqp_options(name);
   o.heartbeat = 2s;
-  o.name = name;
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include "child_process.hpp"
 #include "tcp_proxy.hpp"
 
+#include <amqp_options.hpp>
 #include <real_servers.hpp>
 #include <shared/amqp/connection.hpp>
 
@@ -105,14 +106,7 @@ private:
 };
 
 amqp::connection_options broker_options() {
-  auto& b = support::rabbitmq();
-  amqp::connection_options o;
-  o.host = b.host();
-  o.port = static_cast<std::uint16_t>(b.port());
-  o.user = b.user();
-  o.password = b.password();
-  o.name = "command-service-it";
-  return o;
+  return support::amqp_options("command-service-it");
 }
 
 // Publishes to `trigger` as the Platform Service does (with the request's

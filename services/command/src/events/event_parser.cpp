@@ -1,8 +1,9 @@
 #include "events/event_parser.hpp"
 
+#include <shared/http/request.hpp>
+
 #include <nlohmann/json.hpp>
 
-#include <cctype>
 #include <limits>
 #include <optional>
 
@@ -11,15 +12,7 @@ namespace {
 
 using json = nlohmann::json;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i]))
-        != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
+using shared::http::iequals;
 
 // The value under `key` ignoring case; `ambiguous` when two keys match
 // ("Id" and "id"), since then which one is meant cannot be known.

@@ -1,12 +1,11 @@
 #include "shared/http/request.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <random>
 
 namespace shared::http {
-
-namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size())
@@ -17,6 +16,8 @@ bool iequals(std::string_view a, std::string_view b) {
       return false;
   return true;
 }
+
+namespace {
 
 bool blank(const std::string& s) {
   return s.find_first_not_of(" \t\r\n") == std::string::npos;

@@ -39,6 +39,9 @@ private:
   problem failure_;
 };
 
+// Equal ignoring ASCII case: ASP.NET's property names, media types.
+bool iequals(std::string_view a, std::string_view b);
+
 // "42" -> 42. Only decimal digits, value in [1, 2^31-1]; otherwise nullopt
 // ("0", "-1", "99999999999", "abc", "+1", " 1").
 std::optional<std::int32_t> parse_positive_id(std::string_view text);
