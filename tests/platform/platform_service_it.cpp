@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -423,6 +424,47 @@ TEST(outbox, a_commit_wakes_the_relay_without_waiting_for_its_poll) {
     EXPECT_EQ(json::parse(got[0].body)["Id"], body_of(r)["id"]);
     EXPECT_LT(std::chrono::steady_clock::now() - posted, 1s) << "event " << i;
   }
+}
+
+TEST(outbox, replicas_on_one_database_publish_each_event_once_and_a_standby_takes_over) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_replicas";
+  service_process leader(options("it_replicas"));
+  ASSERT_TRUE(leader.wait_ready());
+  ASSERT_TRUE(leader.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  auto o = options("it_replicas");
+  o.fresh_database = false;
+  service_process standby(o);
+  ASSERT_TRUE(standby.wait_ready());
+  ASSERT_TRUE(standby.process().wait_for_line("actor=platform.outbox_relay event=standby", 5s));
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+
+  auto create = [](service_process& replica, int i) {
+    auto c = replica.http();
+    auto r = post_json(c, json{{"name", numbered("replica", i)}, {"publisher", "x"}, {"cost", "y"}}.dump());
+    EXPECT_TRUE(r && r->status == 201) << "create " << i;
+    return r ? body_of(r)["id"].get<int>() : 0;
+  };
+  std::vector<int> ids;
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(create(i % 2 ? standby : leader, i));
+  auto got = reader.take(20, 10s);
+  ASSERT_EQ(got.size(), 20u);
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(json::parse(got[i].body)["Id"], ids[i]) << "commit order at " << i;
+  EXPECT_TRUE(reader.take(1, 1s).empty()) << "each event once, not once per replica";
+
+  leader.process().signal(SIGKILL); // its session ends, and the relay lock with it
+  ASSERT_TRUE(standby.process().wait_for_line("actor=platform.outbox_relay event=leading", 10s))
+    << "the standby's relay takes over";
+  std::vector<int> later;
+  for (int i = 20; i < 25; ++i)
+    later.push_back(create(standby, i));
+  auto after = reader.take(5, 10s);
+  ASSERT_EQ(after.size(), 5u);
+  for (std::size_t i = 0; i < after.size(); ++i)
+    EXPECT_EQ(json::parse(after[i].body)["Id"], later[i]);
 }
 
 TEST(command_client, each_created_platform_is_posted_to_the_command_service) {

@@ -29,7 +29,8 @@ service_process::service_process(const service_options& options)
   : http_port_(free_port()), grpc_port_(free_port()) {
   auto& pg = support::postgres();
   auto& mq = support::rabbitmq();
-  pg.create_database(options.database);
+  if (options.fresh_database)
+    pg.create_database(options.database);
   std::vector<std::string> argv = {
     PLATFORM_SERVICE_BIN,
     "--HttpPort=" + std::to_string(http_port_),

@@ -21,7 +21,8 @@ namespace platform_it {
 int free_port();
 
 struct service_options {
-  std::string database;                    // a fresh database name
+  std::string database;                    // its name
+  bool fresh_database = true;              // dropped and created again first
   std::vector<std::string> extra_flags;    // e.g. "--CommandServiceEnabled=false"
   bool command_client = false;             // off unless a test gives a URL
 };

@@ -38,6 +38,8 @@ struct relay_state {
   // round at once, which turns the tick still scheduled into a stale one.
   std::uint64_t round = 0;
   bool idle = false; // the last round found nothing: waiting for a tick or a wake
+  bool leading = false;
+  bool standing_by = false; // logged once, until it leads
 };
 
 using relay_actor = caf::stateful_actor<relay_state>;
@@ -54,6 +56,21 @@ void mark_settled(relay_actor* self) {
                       {"returned", out.returned}});
 }
 
+// True once this relay holds the database's relay lock; until then it stands
+// by, trying again each poll, and takes over when the leader's session ends.
+bool lead(relay_actor* self) {
+  auto& st = self->state;
+  if (st.leading)
+    return true;
+  st.leading = st.store->lead_relay();
+  if (st.leading)
+    actors::log::info(st.name, "leading", {{"detail", "publishes this database's outbox"}});
+  else if (!st.standing_by)
+    actors::log::info(st.name, "standby", {{"detail", "another replica's relay holds the lock"}});
+  st.standing_by = !st.leading;
+  return st.leading;
+}
+
 // One round: send the next batch while up to `batches_in_flight` are
 // unconfirmed (the broker confirms one while the next goes out), and settle
 // and mark the oldest once the pipeline is full or nothing more is pending.
@@ -61,6 +78,10 @@ void mark_settled(relay_actor* self) {
 // stay pending and go out in a later batch. True while there is work left.
 bool publish_round(relay_actor* self, const relay_config& cfg) {
   auto& st = self->state;
+  if (!lead(self)) {
+    st.publisher->keep_alive();
+    return false;
+  }
   std::vector<outbox_event> events;
   if (st.publisher->in_flight() < cfg.batches_in_flight) {
     events = st.store->pending(cfg.batch_size, st.publisher->in_flight_ids());

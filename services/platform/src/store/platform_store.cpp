@@ -134,6 +134,13 @@ std::vector<outbox_event> platform_store::pending(std::size_t limit, id_range sk
   return out;
 }
 
+bool platform_store::lead_relay() {
+  constexpr long long relay_lock = 0x72656c6179; // "relay" in ASCII
+  int held = 0;
+  sql_ << "SELECT CAST(pg_try_advisory_lock(" << relay_lock << ") AS int)", soci::into(held);
+  return held == 1;
+}
+
 void platform_store::mark_published(const std::vector<std::int64_t>& ids) {
   if (ids.empty())
     return;

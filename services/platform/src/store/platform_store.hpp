@@ -37,6 +37,10 @@ public:
   // Up to `limit` unpublished events, oldest first, leaving out the ids in
   // `skip` (the relay's events in flight: published, confirms not yet read).
   std::vector<outbox_event> pending(std::size_t limit, id_range skip = {});
+  // True when this session holds, or now takes, the relay lock: one relay
+  // per database publishes, so replicas do not send each event twice and out
+  // of order. The lock lives as long as the session (a dead relay frees it).
+  bool lead_relay();
   void mark_published(const std::vector<std::int64_t>& ids);
   std::int64_t backlog();
 
