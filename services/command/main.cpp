@@ -47,9 +47,11 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
 
   actors::supervisor_spec bus;
   bus.name = "command.bus";
-  // Backoff up to 10 s: a long broker outage stays within 20 restarts a minute.
-  bus.intensity = {20, 60s};
-  bus.backoff = {200ms, 10s, 0.2};
+  // As the platform service's relay: backoff up to 5 s, so the subscriber is
+  // back within ~5 s of the broker, and a long outage (~15 restarts a minute)
+  // stays far below the intensity limit.
+  bus.intensity = {100, 60s};
+  bus.backoff = {200ms, 5s, 0.2};
   bus.children = {actors::child(subscriber, [=](caf::actor_system& sys) {
     return command::spawn_subscriber(sys, cfg.subscriber, processor, sync, subscriber_status,
                                      metrics);
