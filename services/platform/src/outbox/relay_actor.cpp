@@ -6,6 +6,8 @@
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
 
+#include <utility>
+
 namespace platform {
 
 namespace {
@@ -39,7 +41,7 @@ struct relay_state {
   std::uint64_t round = 0;
   bool idle = false; // the last round found nothing: waiting for a tick or a wake
   bool leading = false;
-  bool standing_by = false; // logged once, until it leads
+  bool standing_by = false; // the standby line is logged once
 };
 
 using relay_actor = caf::stateful_actor<relay_state>;
@@ -65,9 +67,8 @@ bool lead(relay_actor* self) {
   st.leading = st.store->lead_relay();
   if (st.leading)
     actors::log::info(st.name, "leading", {{"detail", "publishes this database's outbox"}});
-  else if (!st.standing_by)
+  else if (!std::exchange(st.standing_by, true))
     actors::log::info(st.name, "standby", {{"detail", "another replica's relay holds the lock"}});
-  st.standing_by = !st.leading;
   return st.leading;
 }
 
