@@ -400,6 +400,9 @@ TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when
   EXPECT_TRUE(reader.take(1, 1s).empty()) << "no duplicates";
   EXPECT_GE(service.metric("actor_restarts_total{actor=\"platform.outbox_relay\"}"), 1)
     << "the relay failed and was restarted while the broker was away";
+  // The story in the log: the relay that got through found the 50 and sent them.
+  EXPECT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=backlog_found events=50", 1s));
+  EXPECT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=backlog_drained published=50", 1s));
 }
 
 TEST(outbox, a_commit_wakes_the_relay_without_waiting_for_its_poll) {

@@ -42,6 +42,13 @@ struct relay_state {
   bool idle = false; // the last round found nothing: waiting for a tick or a wake
   bool leading = false;
   bool standing_by = false; // the standby line is logged once
+  // The backlog found on taking the lead (events committed while no relay
+  // published: a broker outage, a crash), told in the log until drained.
+  struct {
+    std::int64_t found = 0;
+    std::size_t published = 0;
+    clock::time_point since;
+  } backlog;
 };
 
 using relay_actor = caf::stateful_actor<relay_state>;
@@ -51,6 +58,7 @@ void mark_settled(relay_actor* self) {
   auto out = st.publisher->settle_oldest();
   st.store->mark_published(out.confirmed);
   st.metrics->published.inc({}, static_cast<double>(out.confirmed.size()));
+  st.backlog.published += out.confirmed.size();
   st.metrics->nacked.inc({}, static_cast<double>(out.nacked));
   st.metrics->returned.inc({}, static_cast<double>(out.returned));
   actors::log::debug(st.name, "batch_confirmed",
@@ -65,9 +73,12 @@ bool lead(relay_actor* self) {
   if (st.leading)
     return true;
   st.leading = st.store->lead_relay();
-  if (st.leading)
+  if (st.leading) {
     actors::log::info(st.name, "leading", {{"detail", "publishes this database's outbox"}});
-  else if (!std::exchange(st.standing_by, true))
+    st.backlog = {st.store->backlog(), 0, clock::now()};
+    if (st.backlog.found > 0)
+      actors::log::info(st.name, "backlog_found", {{"events", st.backlog.found}});
+  } else if (!std::exchange(st.standing_by, true))
     actors::log::info(st.name, "standby", {{"detail", "another replica's relay holds the lock"}});
   return st.leading;
 }
@@ -90,6 +101,11 @@ bool publish_round(relay_actor* self, const relay_config& cfg) {
   }
   if (st.publisher->in_flight() == 0) {
     st.publisher->keep_alive();
+    if (std::exchange(st.backlog.found, 0) > 0)
+      actors::log::info(st.name, "backlog_drained",
+                        {{"published", st.backlog.published},
+                         {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  clock::now() - st.backlog.since).count()}});
     return false;
   }
   if (st.publisher->in_flight() == cfg.batches_in_flight || events.empty())
