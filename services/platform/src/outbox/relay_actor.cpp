@@ -161,7 +161,7 @@ caf::behavior relay(relay_actor* self, relay_config cfg,
     },
     [=](wake_atom) {
       self->state.doorbell->take();
-      if (self->state.idle)
+      if (self->state.idle && self->state.leading) // a standby waits for its poll
         run_round(self, cfg);
     },
   };
