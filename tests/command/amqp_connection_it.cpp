@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 
 using namespace std::chrono_literals;
@@ -178,16 +179,17 @@ TEST(amqp_connection, a_killed_broker_makes_the_consumer_throw_promptly) {
   sub.consume("t6.q");
   b.kill();
   auto start = std::chrono::steady_clock::now();
-  bool threw = false;
+  std::optional<std::chrono::steady_clock::duration> noticed_after;
   try {
     while (std::chrono::steady_clock::now() - start < 10s)
       sub.next(200ms);
   } catch (const amqp::error& e) {
-    threw = true;
+    noticed_after = std::chrono::steady_clock::now() - start;
     EXPECT_NE(std::string{e.what()}.find("amqp " + sub.peer() + ": consume"), std::string::npos)
       << e.what();
   }
+  // Measured before the restart: the broker's own boot time is not ours.
   b.start();
-  EXPECT_TRUE(threw);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "noticed within two heartbeats (2 s)";
+  ASSERT_TRUE(noticed_after) << "the consumer threw";
+  EXPECT_LT(*noticed_after, 5s) << "noticed within two heartbeats (2 s)";
 }
