@@ -392,12 +392,6 @@ TEST(command_service, the_subscriber_survives_a_broker_kill_and_loses_nothing) {
   command_service svc{"cmd-it-broker", grpc.port()};
   publish({event(1, "before")});
   ASSERT_TRUE(eventually([&] { return svc.has_platform(1); }, 2s));
-  // The subscriber declared its queue and binding milliseconds ago; a broker
-  // SIGKILLed that soon after has been seen to come back without them (its
-  // metadata reaches the disk a moment after declare-ok), and then the
-  // events published meanwhile would route nowhere. Production declares
-  // them up front from the definitions file.
-  std::this_thread::sleep_for(1s);
 
   auto& broker = support::rabbitmq();
   broker.kill();
