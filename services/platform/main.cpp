@@ -4,12 +4,14 @@
 // ├── platform.repository (one_for_one): platform.repository.1 .. N, one DB session each
 // ├── platform.messaging (one_for_one, never gives up on a broker that is away)
 // │   ├── platform.outbox_relay      publishes committed events with confirms
+// │   ├── platform.outbox_listener   wakes the relay for commits on other replicas
 // │   └── platform.command_client    the course's synchronous POST (optional)
 // ├── platform.grpc                  GrpcPlatform, health, reflection
 // └── platform.http                  REST, healthz, readyz, metrics
 #include "src/client/command_client_actor.hpp"
 #include "src/config.hpp"
 #include "src/grpc/grpc_actor.hpp"
+#include "src/outbox/outbox_listener.hpp"
 #include "src/http/http_actor.hpp"
 #include "src/outbox/relay_actor.hpp"
 #include "src/repository/repository_actor.hpp"
@@ -71,6 +73,11 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   messaging.children.push_back(
     actors::child(relay, [c = cfg.relay, metrics, doorbell](caf::actor_system& sys) {
       return platform::spawn_relay(sys, c, metrics, doorbell);
+    }));
+  auto listener = ctx.make_handle("platform.outbox_listener");
+  messaging.children.push_back(
+    actors::child(listener, [db = cfg.relay.database, doorbell](caf::actor_system& sys) {
+      return platform::spawn_outbox_listener(sys, db, doorbell);
     }));
   actors::handle client;
   if (cfg.command_client.enabled) {

@@ -470,6 +470,35 @@ TEST(outbox, replicas_on_one_database_publish_each_event_once_and_a_standby_take
     EXPECT_EQ(json::parse(after[i].body)["Id"], later[i]);
 }
 
+TEST(outbox, a_commit_on_a_standby_wakes_the_leaders_relay_without_waiting_for_its_poll) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_standby_wake";
+  auto o = options("it_standby_wake");
+  o.extra_flags = {"--OutboxPollInterval=30s"}; // only a wake can be quick
+  service_process leader(o);
+  ASSERT_TRUE(leader.wait_ready());
+  ASSERT_TRUE(leader.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  o.fresh_database = false;
+  service_process standby(o);
+  ASSERT_TRUE(standby.wait_ready());
+  ASSERT_TRUE(standby.process().wait_for_line("actor=platform.outbox_relay event=standby", 5s));
+  ASSERT_TRUE(leader.process().wait_for_line("actor=platform.outbox_listener event=listening", 5s));
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+
+  auto c = standby.http();
+  for (int i = 0; i < 3; ++i) { // each after the leader's relay went idle again
+    auto r = post_json(c, json{{"name", numbered("standby", i)}, {"publisher", "x"}, {"cost", "y"}}.dump());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    auto posted = std::chrono::steady_clock::now();
+    auto got = reader.take(1, 5s);
+    ASSERT_EQ(got.size(), 1u) << "event " << i << " not published within 5 s";
+    EXPECT_EQ(json::parse(got[0].body)["Id"], body_of(r)["id"]);
+    EXPECT_LT(std::chrono::steady_clock::now() - posted, 1s) << "event " << i;
+  }
+}
+
 TEST(command_client, each_created_platform_is_posted_to_the_command_service) {
   httplib::Server commands;
   std::mutex mutex;

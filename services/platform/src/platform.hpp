@@ -74,5 +74,6 @@ using ready_atom = caf::atom_constant<caf::atom("p_ready")>;
 using notify_atom = caf::atom_constant<caf::atom("p_notify")>;
 using tick_atom = caf::atom_constant<caf::atom("p_tick")>;
 using wake_atom = caf::atom_constant<caf::atom("p_wake")>;
+using replica_wake_atom = caf::atom_constant<caf::atom("p_rwake")>;
 
 } // namespace platform

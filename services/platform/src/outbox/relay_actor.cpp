@@ -160,8 +160,15 @@ caf::behavior relay(relay_actor* self, relay_config cfg,
         run_round(self, cfg);
     },
     [=](wake_atom) {
-      self->state.doorbell->take();
-      if (self->state.idle && self->state.leading) // a standby waits for its poll
+      auto& st = self->state;
+      st.doorbell->take();
+      if (!st.leading) // the leader runs in another replica: tell it
+        st.store->notify_relay();
+      else if (st.idle)
+        run_round(self, cfg);
+    },
+    [=](replica_wake_atom) {
+      if (self->state.leading && self->state.idle)
         run_round(self, cfg);
     },
   };

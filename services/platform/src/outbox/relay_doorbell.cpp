@@ -12,6 +12,12 @@ void relay_doorbell::ring() {
     caf::anon_send(relay, wake_atom::value);
 }
 
+void relay_doorbell::ring_from_replica() {
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (auto relay = caf::actor_cast<caf::actor>(relay_))
+    caf::anon_send(relay, replica_wake_atom::value);
+}
+
 void relay_doorbell::attach(const caf::actor& relay) {
   std::lock_guard<std::mutex> guard{mutex_};
   relay_ = relay.address();

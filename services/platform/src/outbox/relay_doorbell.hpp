@@ -3,8 +3,9 @@
 // next poll, so an event reaches the broker within a round trip. Rings
 // collapse into one wake until the relay takes it, so a burst of creates
 // costs one message, and a ring while no relay runs costs nothing: the next
-// instance drains the backlog when it starts. The poll stays as the safety
-// net (rows committed by other replicas, a wake lost with a dying relay).
+// instance drains the backlog when it starts. Commits on other replicas
+// arrive through the outbox listener (PostgreSQL NOTIFY). The poll stays as
+// the safety net (a wake lost with a dying relay or listener).
 #include <caf/all.hpp>
 
 #include <atomic>
@@ -16,6 +17,9 @@ class relay_doorbell {
 public:
   // From any thread, after a commit that wrote an outbox row.
   void ring();
+  // From the outbox listener: another replica committed one. Not collapsed
+  // (the database already merges notifications); only a leading relay acts.
+  void ring_from_replica();
   // By each relay instance when it starts: wakes go to it from now on.
   void attach(const caf::actor& relay);
   // By the relay when a wake arrives, before it reads the outbox.

@@ -4,6 +4,13 @@
 
 #include <soci/postgresql/soci-postgresql.h>
 
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+
 namespace platform {
 
 namespace {
@@ -153,6 +160,40 @@ std::int64_t platform_store::backlog() {
   long long n = 0;
   sql_ << "SELECT count(*) FROM outbox WHERE published_at IS NULL", soci::into(n);
   return n;
+}
+
+namespace {
+
+const char* relay_channel = "platform_outbox";
+
+PGconn* libpq_connection(soci::session& sql) {
+  return static_cast<soci::postgresql_session_backend*>(sql.get_backend())->conn_;
+}
+
+} // namespace
+
+void platform_store::notify_relay() { sql_ << "NOTIFY " << relay_channel; }
+
+void platform_store::listen_for_relay_wakes() { sql_ << "LISTEN " << relay_channel; }
+
+bool platform_store::wait_for_relay_wake(std::chrono::milliseconds timeout) {
+  PGconn* conn = libpq_connection(sql_);
+  pollfd socket{PQsocket(conn), POLLIN, 0};
+  if (socket.fd < 0)
+    throw std::runtime_error("relay wakes: the database session is closed");
+  int ready = ::poll(&socket, 1, static_cast<int>(timeout.count()));
+  if (ready < 0 && errno != EINTR)
+    throw std::system_error(errno, std::generic_category(), "relay wakes: poll");
+  if (ready <= 0)
+    return false;
+  if (PQconsumeInput(conn) == 0)
+    throw std::runtime_error(std::string{"relay wakes: "} + PQerrorMessage(conn));
+  bool woken = false;
+  while (PGnotify* note = PQnotifies(conn)) {
+    woken = true;
+    PQfreemem(note);
+  }
+  return woken;
 }
 
 } // namespace platform

@@ -6,6 +6,7 @@
 
 #include <soci/soci.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -43,6 +44,14 @@ public:
   bool lead_relay();
   void mark_published(const std::vector<std::int64_t>& ids);
   std::int64_t backlog();
+
+  // Relay wakes across replicas (PostgreSQL LISTEN/NOTIFY): a standby tells
+  // the leader, wherever it runs, that it committed an outbox row.
+  void notify_relay();
+  void listen_for_relay_wakes();
+  // Waits up to `timeout` for notifications on a listening session; true when
+  // any arrived (all of them are consumed). Throws when the session is broken.
+  bool wait_for_relay_wake(std::chrono::milliseconds timeout);
 
 private:
   soci::session sql_;
