@@ -77,6 +77,24 @@ httplib::Result post_json(httplib::Client& c, const std::string& body,
   return c.Post("/api/platforms", headers, body, "application/json");
 }
 
+// Three creates on `via`, one at a time: each event is on the broker (read
+// by `reader`) within a second of its 201, whatever the relay's poll interval.
+void expect_each_create_published_within_a_second(service_process& via,
+                                                  platform_it::queue_reader& reader,
+                                                  const char* name) {
+  auto c = via.http();
+  for (int i = 0; i < 3; ++i) {
+    auto r = post_json(c, json{{"name", numbered(name, i)}, {"publisher", "x"}, {"cost", "y"}}.dump());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    auto posted = std::chrono::steady_clock::now();
+    auto got = reader.take(1, 5s);
+    ASSERT_EQ(got.size(), 1u) << "event " << i << " not published within 5 s";
+    EXPECT_EQ(json::parse(got[0].body)["Id"], body_of(r)["id"]);
+    EXPECT_LT(std::chrono::steady_clock::now() - posted, 1s) << "event " << i;
+  }
+}
+
 // One service for the route tests: they only add platforms, never remove.
 class rest_api : public ::testing::Test {
 protected:
@@ -416,17 +434,8 @@ TEST(outbox, a_commit_wakes_the_relay_without_waiting_for_its_poll) {
   platform_it::queue_reader reader{broker, queue};
   std::this_thread::sleep_for(500ms); // the first poll round has passed: the relay is idle
 
-  auto c = service.http();
-  for (int i = 0; i < 3; ++i) { // three rings, each after the relay went idle again
-    auto r = post_json(c, json{{"name", numbered("bell", i)}, {"publisher", "x"}, {"cost", "y"}}.dump());
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 201) << r->body;
-    auto posted = std::chrono::steady_clock::now();
-    auto got = reader.take(1, 5s);
-    ASSERT_EQ(got.size(), 1u) << "event " << i << " not published within 5 s";
-    EXPECT_EQ(json::parse(got[0].body)["Id"], body_of(r)["id"]);
-    EXPECT_LT(std::chrono::steady_clock::now() - posted, 1s) << "event " << i;
-  }
+  // Three creates, each after the relay went idle again.
+  expect_each_create_published_within_a_second(service, reader, "bell");
 }
 
 TEST(outbox, replicas_on_one_database_publish_each_event_once_and_a_standby_takes_over) {
@@ -486,17 +495,7 @@ TEST(outbox, a_commit_on_a_standby_wakes_the_leaders_relay_without_waiting_for_i
   platform_it::prepare_queue(broker, queue);
   platform_it::queue_reader reader{broker, queue};
 
-  auto c = standby.http();
-  for (int i = 0; i < 3; ++i) { // each after the leader's relay went idle again
-    auto r = post_json(c, json{{"name", numbered("standby", i)}, {"publisher", "x"}, {"cost", "y"}}.dump());
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 201) << r->body;
-    auto posted = std::chrono::steady_clock::now();
-    auto got = reader.take(1, 5s);
-    ASSERT_EQ(got.size(), 1u) << "event " << i << " not published within 5 s";
-    EXPECT_EQ(json::parse(got[0].body)["Id"], body_of(r)["id"]);
-    EXPECT_LT(std::chrono::steady_clock::now() - posted, 1s) << "event " << i;
-  }
+  expect_each_create_published_within_a_second(standby, reader, "standby");
 }
 
 TEST(command_client, each_created_platform_is_posted_to_the_command_service) {
