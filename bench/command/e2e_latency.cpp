@@ -12,8 +12,12 @@
 // on the event's `event_applied` line (after the commit): that line's time
 // stamp gives the latency at 1 ms resolution, without the poller's spread.
 //
+// --via-standby starts a second platform-service replica on the same database
+// and sends the creates to it: its relay stands by (the first replica's leads),
+// so each event also crosses the NOTIFY that wakes the leading relay.
+//
 // Usage: command_e2e_latency [--rate=500] [--seconds=10] [--senders=4] [--poll-every=50]
-//          [--platform-flag=--OutboxPollInterval=5ms ...] [--command-flag=... ...]
+//          [--via-standby] [--platform-flag=--OutboxPollInterval=5ms ...] [--command-flag=...]
 // Figures and the commands that produced them: RESULTS.md.
 #include "bench_support.hpp"
 #include "service_process.hpp"
@@ -32,6 +36,7 @@
 #include <iostream>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -47,6 +52,7 @@ struct options {
   // 0: back to back, for tight poll bounds; but each poll encodes every
   // platform, and that load on the two cores lifts every other figure's tail.
   int poll_every_ms = 50;
+  bool via_standby = false;
   std::vector<std::string> platform_flags;
   std::vector<std::string> command_flags;
 };
@@ -69,6 +75,8 @@ options parse(int argc, char** argv) {
       o.senders = std::stoi(v);
     else if (value(a, "--poll-every=", v))
       o.poll_every_ms = std::stoi(v);
+    else if (a == "--via-standby")
+      o.via_standby = true;
     else if (value(a, "--platform-flag=", v))
       o.platform_flags.push_back(v);
     else if (value(a, "--command-flag=", v))
@@ -364,6 +372,14 @@ int main(int argc, char** argv) {
   platform_it::service_process platform(so);
   if (!platform.wait_ready())
     return std::cerr << "platform-service not ready\n", 1;
+  std::optional<platform_it::service_process> standby;
+  if (o.via_standby) { // started once the first one's relay holds the lock
+    so.fresh_database = false;
+    standby.emplace(so);
+    if (!standby->wait_ready())
+      return std::cerr << "standby platform-service not ready\n", 1;
+  }
+  int create_port = standby ? standby->http_port() : platform.http_port();
 
   int command_port = platform_it::free_port();
   auto command_flags = o.command_flags;
@@ -380,11 +396,11 @@ int main(int argc, char** argv) {
   std::atomic<int> errors{0};
   auto period = std::chrono::duration_cast<clock_type::duration>(1s) / o.rate;
   // One second of warm-up (connections, caches, the relay's first rounds), not reported.
-  auto warm = send_creates(platform.http_port(), o.rate, period, o.senders, "warm", errors);
+  auto warm = send_creates(create_port, o.rate, period, o.senders, "warm", errors);
   if (!wait_visible(poller, warm))
     std::cerr << "warm-up: not every platform became visible\n";
   errors = 0;
-  auto creates = send_creates(platform.http_port(), o.rate * o.seconds, period, o.senders, "e2e",
+  auto creates = send_creates(create_port, o.rate * o.seconds, period, o.senders, "e2e",
                               errors);
   if (!wait_visible(poller, creates))
     std::cerr << "not every platform became visible within 15 s\n";
@@ -393,5 +409,6 @@ int main(int argc, char** argv) {
   std::printf("poller failures: %zu\n", poller.failures());
   command.signal(SIGTERM);
   command.wait_exit(15s);
-  return platform.stop() == 0 ? 0 : 1;
+  bool stopped = (!standby || standby->stop() == 0) && platform.stop() == 0;
+  return stopped ? 0 : 1;
 }
