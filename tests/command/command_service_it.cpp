@@ -6,6 +6,7 @@
 #include "tcp_proxy.hpp"
 
 #include <amqp_options.hpp>
+#include <eventually.hpp>
 #include <real_servers.hpp>
 #include <shared/amqp/connection.hpp>
 
@@ -38,15 +39,7 @@ namespace {
 
 const std::string binary = COMMAND_SERVICE_PATH;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (condition())
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+using support::eventually;
 
 int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

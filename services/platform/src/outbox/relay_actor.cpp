@@ -147,6 +147,9 @@ caf::behavior relay(relay_actor* self, relay_config cfg,
   st.metrics = std::make_unique<relay_metrics>(*st.registry);
   st.store = std::make_unique<platform_store>(cfg.database);
   st.store->migrate(); // idempotent; the relay may start before the repository did
+  // Before the broker: while it is away, each restart attempt still counts
+  // the events waiting for it.
+  update_backlog(self);
   st.publisher = std::make_unique<amqp_publisher>(cfg);
   st.doorbell = std::move(doorbell);
   st.doorbell->attach(self);
