@@ -11,8 +11,8 @@
 #include "src/client/command_client_actor.hpp"
 #include "src/config.hpp"
 #include "src/grpc/grpc_actor.hpp"
-#include "src/outbox/outbox_listener.hpp"
 #include "src/http/http_actor.hpp"
+#include "src/outbox/outbox_listener.hpp"
 #include "src/outbox/relay_actor.hpp"
 #include "src/repository/repository_actor.hpp"
 
