@@ -15,6 +15,13 @@ namespace platform {
 
 namespace {
 
+// The channel of relay wakes across replicas (LISTEN/NOTIFY).
+const char* relay_channel = "platform_outbox";
+
+PGconn* libpq_connection(soci::session& sql) {
+  return static_cast<soci::postgresql_session_backend*>(sql.get_backend())->conn_;
+}
+
 // Ids as one PostgreSQL array literal ("{1,2,3}"): a batch is one parameter.
 std::string bigint_array(const std::vector<std::int64_t>& ids) {
   std::string array = "{";
@@ -161,16 +168,6 @@ std::int64_t platform_store::backlog() {
   sql_ << "SELECT count(*) FROM outbox WHERE published_at IS NULL", soci::into(n);
   return n;
 }
-
-namespace {
-
-const char* relay_channel = "platform_outbox";
-
-PGconn* libpq_connection(soci::session& sql) {
-  return static_cast<soci::postgresql_session_backend*>(sql.get_backend())->conn_;
-}
-
-} // namespace
 
 void platform_store::notify_relay() { sql_ << "NOTIFY " << relay_channel; }
 
