@@ -10,7 +10,7 @@ namespace {
 
 const caf::atom_value category = caf::atom("actors");
 
-using code_namer = std::function<std::string(uint8_t)>;
+using code_namer = std::function<error_code(uint8_t)>;
 
 std::mutex categories_mutex;
 
@@ -29,7 +29,7 @@ std::optional<code_namer> namer_of(caf::atom_value cat) {
 }
 
 std::string render(const code_namer& name, uint8_t code, const caf::message& context) {
-  auto text = name(code);
+  auto text = name(code).name;
   if (context.match_elements<std::string>())
     text += ": " + context.get_as<std::string>(0);
   return text;
@@ -68,6 +68,12 @@ void add_error_category(caf::actor_system_config& cfg) {
     cfg.add_error_category(cat, [name](uint8_t code, caf::atom_value, const caf::message& ctx) {
       return render(name, code, ctx);
     });
+}
+
+error_kind kind_of(const caf::error& err) {
+  if (auto name = namer_of(err.category()))
+    return (*name)(err.code()).kind;
+  return error_kind::unavailable;
 }
 
 std::string describe(const caf::error& err) {

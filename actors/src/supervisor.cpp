@@ -3,7 +3,6 @@
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
 
-#include <mutex>
 
 namespace actors {
 namespace {
@@ -29,14 +28,6 @@ namespace actors {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-std::mutex restart_counts_mutex;
-std::map<std::string, std::uint64_t> restart_counts_by_child;
-
-void count_restart(const std::string& child) {
-  std::lock_guard guard{restart_counts_mutex};
-  ++restart_counts_by_child[child];
-}
 
 enum class phase { down, running, stopping };
 
@@ -129,8 +120,6 @@ void start_child(supervisor_actor* self, std::size_t index) {
   auto ev = event_of(self, c.instance == 1 ? supervision_event::child_started
                                            : supervision_event::child_restarted, c);
   ev.attempt = static_cast<unsigned>(c.window.recent());
-  if (c.instance > 1)
-    count_restart(c.spec.name);
   emit(self, std::move(ev));
 }
 
@@ -345,11 +334,6 @@ void fail_on_exception(caf::scheduled_actor* self) {
       return make_error(errc::unhandled_exception, "unknown exception");
     }
   });
-}
-
-std::map<std::string, std::uint64_t> restart_counts() {
-  std::lock_guard guard{restart_counts_mutex};
-  return restart_counts_by_child;
 }
 
 } // namespace actors

@@ -5,7 +5,7 @@
 // 1. wrk GET /api/platforms/{id}, 2. wrk POST /api/platforms,
 // 3. outbox relay drain rate (events confirmed per second),
 // 4. GetAllPlatforms over 100,000 platforms.
-#include "service_process.hpp"
+#include <service_process.hpp>
 
 #include <grpcpp/grpcpp.h>
 #include <platforms.grpc.pb.h>

@@ -18,10 +18,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::shared_ptr<shared::http::metrics_registry> make_metrics() {
-  auto m = std::make_shared<shared::http::metrics_registry>();
+std::shared_ptr<shared::metrics::registry> make_metrics() {
+  auto m = std::make_shared<shared::metrics::registry>();
   m->collect("actor_restarts_total", "Restarts per supervised actor", "counter", {"actor"}, [] {
-    std::vector<std::pair<shared::http::label_values, double>> out;
+    std::vector<std::pair<shared::metrics::label_values, double>> out;
     for (auto& [child, n] : actors::restart_counts())
       out.push_back({{child}, static_cast<double>(n)});
     return out;

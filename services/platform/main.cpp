@@ -37,10 +37,10 @@ actors::supervisor_spec supervisor(std::string name, actors::restart_intensity i
 }
 
 // Restarts of every actor, read when /metrics is scraped.
-void expose_restarts(shared::http::metrics_registry& metrics) {
+void expose_restarts(shared::metrics::registry& metrics) {
   metrics.collect("actor_restarts_total", "Restarts of each supervised actor", "counter",
                   {"actor"}, [] {
-                    std::vector<std::pair<shared::http::label_values, double>> out;
+                    std::vector<std::pair<shared::metrics::label_values, double>> out;
                     for (auto& [actor, n] : actors::restart_counts())
                       out.push_back({{actor}, static_cast<double>(n)});
                     return out;
@@ -48,7 +48,7 @@ void expose_restarts(shared::http::metrics_registry& metrics) {
 }
 
 actors::supervisor_spec supervision(actors::service_context& ctx, const config& cfg) {
-  auto metrics = std::make_shared<shared::http::metrics_registry>();
+  auto metrics = std::make_shared<shared::metrics::registry>();
   expose_restarts(*metrics);
 
   // A database outage lasts as long as it lasts: members retry every <= 2 s

@@ -3,7 +3,7 @@
 // every route, events from the bus, dead-lettering, a broker killed under
 // it, the service stopped while events pile up, and the periodic sync.
 #include "child_process.hpp"
-#include "tcp_proxy.hpp"
+#include <tcp_proxy.hpp>
 
 #include <amqp_options.hpp>
 #include <eventually.hpp>
@@ -537,7 +537,7 @@ TEST(command_service, an_unreadable_ca_file_stops_the_start_with_the_setting_nam
 TEST(command_service, a_silently_dropped_broker_link_is_noticed_by_heartbeats_within_two_intervals) {
   grpc_platforms grpc;
   auto& b = support::rabbitmq();
-  command_test::tcp_proxy link{b.host(), b.port()};
+  support::tcp_proxy link{b.host(), b.port()};
   const auto heartbeat = 5s; // the setting's minimum
   command_service svc{"cmd-it-heartbeat", grpc.port(),
                       {"--RabbitMQPort=" + std::to_string(link.port()), "--RabbitMQHeartbeat=5"}};

@@ -1,6 +1,6 @@
 // The real platform-service binary, driven through its real ports, against
 // the fixture's real PostgreSQL and RabbitMQ.
-#include "service_process.hpp"
+#include <service_process.hpp>
 
 #include <eventually.hpp>
 

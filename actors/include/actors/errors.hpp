@@ -23,11 +23,33 @@ caf::error make_error(errc code);
 
 std::string to_string(errc code);
 
-// Names the codes of a service's own error enum, so that `describe` and
-// `system.render` print "unknown_platform: 7", not numbers. Call it before the
-// actor system starts (the runtime's own category is always known).
+// What a caller should make of an error; HTTP and gRPC statuses follow from it
+// (shared::http maps them: 503, 404, 400), the same in every service.
+enum class error_kind : uint8_t {
+  unavailable, // the work could not be done now (an actor down, slow or failed): retry
+  not_found,   // what was asked for does not exist
+  invalid,     // the request can never succeed as it is
+};
+
+// A code's name and kind, as a service registers it.
+struct error_code {
+  error_code(std::string name, error_kind kind = error_kind::unavailable)
+    : name(std::move(name)), kind(kind) {}
+  error_code(const char* name, error_kind kind = error_kind::unavailable)
+    : name(name), kind(kind) {}
+  std::string name;
+  error_kind kind;
+};
+
+// Names (and classifies) the codes of a service's own error enum, so that
+// `describe` and `system.render` print "unknown_platform: 7", not numbers, and
+// `kind_of` knows a not-found from an outage. Call it before the actor system
+// starts (the runtime's own category is always known: every code unavailable).
 void register_error_category(caf::atom_value category,
-                             std::function<std::string(uint8_t code)> code_name);
+                             std::function<error_code(uint8_t code)> describe_code);
+
+// unavailable for the runtime's, CAF's and unregistered errors.
+error_kind kind_of(const caf::error& err);
 
 // Adds every registered category to `cfg` for `system.render(err)`.
 void add_error_category(caf::actor_system_config& cfg);

@@ -11,9 +11,7 @@
 #include <caf/all.hpp>
 
 #include <chrono>
-#include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,8 +88,5 @@ child_spec supervisor_child(supervisor_spec spec,
 // the exception's message (the reason the supervisor logs), instead of CAF's
 // unstructured stderr print. Call it first in an event-based child's behavior.
 void fail_on_exception(caf::scheduled_actor* self);
-
-// Restarts per child name since the process started (for /metrics).
-std::map<std::string, std::uint64_t> restart_counts();
 
 } // namespace actors

@@ -44,7 +44,7 @@ void declare_topology(amqp::connection& c, const subscriber_config& config) {
 class consumer {
 public:
   consumer(caf::blocking_actor* self, const subscriber_config& config, actors::handle processor,
-           shared::http::counter_family& events)
+           shared::metrics::counter_family& events)
     : self_(self), config_(config), processor_(std::move(processor)), events_(events),
       conn_(config.broker) {
     declare_topology(conn_, config);
@@ -147,7 +147,7 @@ private:
   caf::blocking_actor* self_;
   const subscriber_config& config_;
   actors::handle processor_;
-  shared::http::counter_family& events_;
+  shared::metrics::counter_family& events_;
   amqp::connection conn_;
   struct flight {
     clock::time_point sent;  // to the processor
@@ -159,7 +159,7 @@ private:
 
 void subscriber(caf::blocking_actor* self, subscriber_config config, actors::handle processor,
                 actors::handle platform_sync, std::shared_ptr<subscriber_status> status,
-                std::shared_ptr<shared::http::metrics_registry> metrics) {
+                std::shared_ptr<shared::metrics::registry> metrics) {
   auto& events = metrics->counter("command_events_total",
                                   "Events from the bus by outcome", {"outcome"});
   try {
@@ -184,7 +184,7 @@ void subscriber(caf::blocking_actor* self, subscriber_config config, actors::han
 caf::actor spawn_subscriber(caf::actor_system& sys, subscriber_config config,
                             actors::handle processor, actors::handle platform_sync,
                             std::shared_ptr<subscriber_status> status,
-                            std::shared_ptr<shared::http::metrics_registry> metrics) {
+                            std::shared_ptr<shared::metrics::registry> metrics) {
   return sys.spawn(subscriber, std::move(config), std::move(processor), std::move(platform_sync),
                    std::move(status), std::move(metrics));
 }

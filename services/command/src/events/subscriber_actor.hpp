@@ -13,7 +13,7 @@
 // the platform sync for a full sync, closing any gap.
 #include <actors/handle.hpp>
 #include <shared/amqp/connection.hpp>
-#include <shared/http/metrics.hpp>
+#include <shared/metrics/registry.hpp>
 
 #include <caf/all.hpp>
 
@@ -46,6 +46,6 @@ struct subscriber_status {
 caf::actor spawn_subscriber(caf::actor_system& sys, subscriber_config config,
                             actors::handle processor, actors::handle platform_sync,
                             std::shared_ptr<subscriber_status> status,
-                            std::shared_ptr<shared::http::metrics_registry> metrics);
+                            std::shared_ptr<shared::metrics::registry> metrics);
 
 } // namespace command

@@ -190,7 +190,7 @@ void command_api::readyz(const httplib::Request&, httplib::Response& res) {
 }
 
 void command_api::metrics(const httplib::Request&, httplib::Response& res) {
-  res.set_content(deps_.metrics->expose(), http::metrics_registry::content_type);
+  res.set_content(deps_.metrics->expose(), shared::metrics::registry::content_type);
 }
 
 } // namespace command

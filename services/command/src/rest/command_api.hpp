@@ -7,7 +7,7 @@
 #include "store/read_model.hpp"
 
 #include <actors/handle.hpp>
-#include <shared/http/metrics.hpp>
+#include <shared/metrics/registry.hpp>
 #include <shared/http/server.hpp>
 
 #include <caf/all.hpp>
@@ -22,7 +22,7 @@ struct command_api_deps {
   actors::handle repository;
   std::shared_ptr<const read_model> view; // null: read through the repository
   std::shared_ptr<const subscriber_status> subscriber;
-  std::shared_ptr<shared::http::metrics_registry> metrics;
+  std::shared_ptr<shared::metrics::registry> metrics;
 };
 
 class command_api {

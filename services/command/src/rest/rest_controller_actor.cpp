@@ -14,7 +14,7 @@ namespace {
 struct rest_controller_state {
   std::string name = "command.rest";
   std::unique_ptr<command_api> api;     // the routes point into it
-  std::shared_ptr<shared::http::metrics_registry> metrics;
+  std::shared_ptr<shared::metrics::registry> metrics;
   std::unique_ptr<shared::http::listener> server; // declared last: destroyed first
 };
 

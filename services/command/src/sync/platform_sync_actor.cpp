@@ -14,8 +14,8 @@ struct platform_sync_state {
   std::unique_ptr<platform_client> client;
   std::uint64_t run = 0;   // the latest sync; timers of earlier ones are void
   unsigned failures = 0;   // in a row, for the backoff
-  std::shared_ptr<shared::http::metrics_registry> metrics;
-  shared::http::counter_family* syncs = nullptr;
+  std::shared_ptr<shared::metrics::registry> metrics;
+  shared::metrics::counter_family* syncs = nullptr;
 };
 
 using sync_self = caf::stateful_actor<platform_sync_state>*;
@@ -57,7 +57,7 @@ void sync_now(sync_self self, const platform_sync_config& config, const actors::
 }
 
 caf::behavior platform_sync(sync_self self, platform_sync_config config, actors::handle repository,
-                            std::shared_ptr<shared::http::metrics_registry> metrics) {
+                            std::shared_ptr<shared::metrics::registry> metrics) {
   actors::fail_on_exception(self);
   self->state.client = std::make_unique<platform_client>(config.target, config.ca_pem);
   self->state.metrics = metrics;
@@ -77,7 +77,7 @@ caf::behavior platform_sync(sync_self self, platform_sync_config config, actors:
 
 caf::actor spawn_platform_sync(caf::actor_system& sys, platform_sync_config config,
                                actors::handle repository,
-                               std::shared_ptr<shared::http::metrics_registry> metrics) {
+                               std::shared_ptr<shared::metrics::registry> metrics) {
   return sys.spawn<caf::detached>(platform_sync, std::move(config), std::move(repository),
                                   std::move(metrics));
 }

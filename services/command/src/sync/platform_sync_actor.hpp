@@ -9,7 +9,7 @@
 
 #include <actors/backoff.hpp>
 #include <actors/handle.hpp>
-#include <shared/http/metrics.hpp>
+#include <shared/metrics/registry.hpp>
 
 #include <caf/all.hpp>
 
@@ -33,6 +33,6 @@ struct platform_sync_config {
 // Runs on its own thread (the gRPC call blocks up to its deadline).
 caf::actor spawn_platform_sync(caf::actor_system& sys, platform_sync_config config,
                                actors::handle repository,
-                               std::shared_ptr<shared::http::metrics_registry> metrics);
+                               std::shared_ptr<shared::metrics::registry> metrics);
 
 } // namespace command

@@ -18,7 +18,7 @@ struct http_state {
 
 caf::behavior http(caf::stateful_actor<http_state>* self, http_config cfg,
                    std::shared_ptr<platforms_controller> controller,
-                   std::shared_ptr<shared::http::metrics_registry> metrics) {
+                   std::shared_ptr<shared::metrics::registry> metrics) {
   actors::fail_on_exception(self);
   self->state.controller = controller;
   auto svr = std::make_unique<httplib::Server>();
@@ -36,7 +36,7 @@ caf::behavior http(caf::stateful_actor<http_state>* self, http_config cfg,
 
 caf::actor spawn_http(caf::actor_system& sys, const http_config& cfg,
                       std::shared_ptr<platforms_controller> controller,
-                      std::shared_ptr<shared::http::metrics_registry> metrics) {
+                      std::shared_ptr<shared::metrics::registry> metrics) {
   return sys.spawn<caf::detached>(http, cfg, std::move(controller), std::move(metrics));
 }
 

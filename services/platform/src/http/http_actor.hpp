@@ -14,6 +14,6 @@ namespace platform {
 // `controller` outlives the actor's server (shared with the start function).
 caf::actor spawn_http(caf::actor_system& sys, const http_config& cfg,
                       std::shared_ptr<platforms_controller> controller,
-                      std::shared_ptr<shared::http::metrics_registry> metrics);
+                      std::shared_ptr<shared::metrics::registry> metrics);
 
 } // namespace platform

@@ -21,7 +21,7 @@ void json_reply(httplib::Response& res, int status, const std::string& body) {
 } // namespace
 
 platforms_controller::platforms_controller(repository_client repository,
-                                           std::shared_ptr<http::metrics_registry> metrics,
+                                           std::shared_ptr<shared::metrics::registry> metrics,
                                            created_callback created)
   : repository_(std::move(repository)), metrics_(std::move(metrics)), created_(std::move(created)) {}
 
@@ -97,7 +97,7 @@ void platforms_controller::readyz(const httplib::Request&, httplib::Response& re
 }
 
 void platforms_controller::metrics(const httplib::Request&, httplib::Response& res) {
-  res.set_content(metrics_->expose(), http::metrics_registry::content_type);
+  res.set_content(metrics_->expose(), shared::metrics::registry::content_type);
 }
 
 } // namespace platform

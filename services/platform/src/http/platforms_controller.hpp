@@ -4,7 +4,7 @@
 #include "platform.hpp"
 #include "repository/repository_actor.hpp"
 
-#include <shared/http/metrics.hpp>
+#include <shared/metrics/registry.hpp>
 #include <shared/http/server.hpp>
 
 #include <functional>
@@ -20,7 +20,7 @@ public:
   using created_callback = std::function<void(const platform_record&, const std::string&)>;
 
   platforms_controller(repository_client repository,
-                       std::shared_ptr<shared::http::metrics_registry> metrics,
+                       std::shared_ptr<shared::metrics::registry> metrics,
                        created_callback created);
 
   std::vector<shared::http::route> routes();
@@ -35,7 +35,7 @@ private:
   void fail(httplib::Response& res, const caf::error& err, const char* during);
 
   repository_client repository_;
-  std::shared_ptr<shared::http::metrics_registry> metrics_;
+  std::shared_ptr<shared::metrics::registry> metrics_;
   created_callback created_;
 };
 

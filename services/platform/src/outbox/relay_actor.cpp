@@ -15,24 +15,24 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 struct relay_metrics {
-  explicit relay_metrics(shared::http::metrics_registry& m)
+  explicit relay_metrics(shared::metrics::registry& m)
     : published(m.counter("outbox_published_total", "Events confirmed by the broker")),
       nacked(m.counter("outbox_nacked_total", "Events the broker nacked (retried)")),
       returned(m.counter("outbox_returned_total", "Events confirmed but routed to no queue")),
       failures(m.counter("outbox_publish_failures_total", "Relay rounds failed by an error")),
       backlog(m.gauge("outbox_backlog", "Committed events not yet confirmed")) {}
-  shared::http::counter_family& published;
-  shared::http::counter_family& nacked;
-  shared::http::counter_family& returned;
-  shared::http::counter_family& failures;
-  shared::http::gauge_family& backlog;
+  shared::metrics::counter_family& published;
+  shared::metrics::counter_family& nacked;
+  shared::metrics::counter_family& returned;
+  shared::metrics::counter_family& failures;
+  shared::metrics::gauge_family& backlog;
 };
 
 struct relay_state {
   std::string name = "platform.outbox_relay";
   std::unique_ptr<platform_store> store;
   std::unique_ptr<amqp_publisher> publisher;
-  std::shared_ptr<shared::http::metrics_registry> registry;
+  std::shared_ptr<shared::metrics::registry> registry;
   std::unique_ptr<relay_metrics> metrics;
   std::shared_ptr<relay_doorbell> doorbell;
   clock::time_point next_backlog_read;
@@ -139,7 +139,7 @@ void run_round(relay_actor* self, const relay_config& cfg) {
 }
 
 caf::behavior relay(relay_actor* self, relay_config cfg,
-                    std::shared_ptr<shared::http::metrics_registry> registry,
+                    std::shared_ptr<shared::metrics::registry> registry,
                     std::shared_ptr<relay_doorbell> doorbell) {
   actors::fail_on_exception(self);
   auto& st = self->state;
@@ -180,7 +180,7 @@ caf::behavior relay(relay_actor* self, relay_config cfg,
 } // namespace
 
 caf::actor spawn_relay(caf::actor_system& sys, const relay_config& cfg,
-                       std::shared_ptr<shared::http::metrics_registry> metrics,
+                       std::shared_ptr<shared::metrics::registry> metrics,
                        std::shared_ptr<relay_doorbell> doorbell) {
   return sys.spawn<caf::detached>(relay, cfg, std::move(metrics), std::move(doorbell));
 }

@@ -10,7 +10,7 @@
 #include "config.hpp"
 #include "outbox/relay_doorbell.hpp"
 
-#include <shared/http/metrics.hpp>
+#include <shared/metrics/registry.hpp>
 
 #include <caf/all.hpp>
 
@@ -19,7 +19,7 @@
 namespace platform {
 
 caf::actor spawn_relay(caf::actor_system& sys, const relay_config& cfg,
-                       std::shared_ptr<shared::http::metrics_registry> metrics,
+                       std::shared_ptr<shared::metrics::registry> metrics,
                        std::shared_ptr<relay_doorbell> doorbell);
 
 } // namespace platform

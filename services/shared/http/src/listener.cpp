@@ -1,7 +1,5 @@
 #include "shared/http/listener.hpp"
 
-#include <actors/errors.hpp>
-
 #include <stdexcept>
 
 #include <sys/socket.h>
@@ -16,9 +14,7 @@ listener::listener(std::unique_ptr<httplib::Server> server, const std::string& h
     server_->listen_after_bind();
     if (!stopping_)
       if (auto self = caf::actor_cast<caf::actor>(owner))
-        caf::anon_send(self, caf::exit_msg{owner, actors::make_error(
-                                                    actors::errc::unhandled_exception,
-                                                    "HTTP accept loop ended")});
+        caf::anon_send(self, accept_loop_ended_atom::value);
   });
 }
 

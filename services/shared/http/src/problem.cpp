@@ -2,6 +2,9 @@
 
 #include "shared/http/request.hpp"
 
+#include <actors/errors.hpp>
+#include <actors/log.hpp>
+
 #include <nlohmann/json.hpp>
 
 namespace shared::http {
@@ -65,6 +68,24 @@ std::string to_json(const problem& p, const std::string& trace_id) {
 void reply(httplib::Response& res, const problem& p) {
   res.status = p.status;
   res.set_content(to_json(p, request_id(res)), "application/problem+json");
+}
+
+problem problem_of(const caf::error& err) {
+  switch (actors::kind_of(err)) {
+    case actors::error_kind::not_found: return make_problem(404, actors::describe(err));
+    case actors::error_kind::invalid: return make_problem(400, actors::describe(err));
+    case actors::error_kind::unavailable: break;
+  }
+  return make_problem(503, actors::describe(err));
+}
+
+void reply_error(httplib::Response& res, const caf::error& err, std::string_view log_actor,
+                 std::string_view during) {
+  auto p = problem_of(err);
+  if (p.status == 503)
+    actors::log::warn(log_actor, "database_unavailable",
+                      {{"during", during}, {"error", p.detail}, {"request_id", request_id(res)}});
+  reply(res, p);
 }
 
 } // namespace shared::http

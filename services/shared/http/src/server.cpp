@@ -81,7 +81,7 @@ std::string error_detail(const httplib::Request& req, int status, std::size_t ma
 
 } // namespace
 
-void configure(httplib::Server& svr, const server_options& options, metrics_registry& metrics,
+void configure(httplib::Server& svr, const server_options& options, shared::metrics::registry& metrics,
                const std::string& log_actor, const std::vector<route>& routes) {
   svr.set_tcp_nodelay(true);
   // One worker per connection: a keep-alive connection holds its worker

@@ -1,7 +1,8 @@
 #pragma once
 // A configured cpp-httplib server bound to its port and accepting on its own
 // thread, owned by a REST actor. If the accept loop ends by itself (not through
-// the destructor), the owner is failed so that its supervisor restarts it.
+// the destructor), the owner gets `accept_loop_ended_atom` and should fail, so
+// that its supervisor restarts it.
 #include <caf/all.hpp>
 #include <httplib.h>
 
@@ -12,6 +13,8 @@
 #include <thread>
 
 namespace shared::http {
+
+using accept_loop_ended_atom = caf::atom_constant<caf::atom("http_ended")>;
 
 class listener {
 public:

@@ -5,10 +5,12 @@
 //    "errors":{"name":["The name field is required."]},"traceId":"..."}
 // Types and titles follow what ASP.NET Core answers, so clients of the
 // course's services see the same shape.
+#include <caf/error.hpp>
 #include <httplib.h>
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace shared::http {
@@ -31,5 +33,14 @@ std::string to_json(const problem& p, const std::string& trace_id = {});
 
 // Answers `res` with `p` as application/problem+json, echoing the request id.
 void reply(httplib::Response& res, const problem& p);
+
+// The one mapping from an actor's error to an answer, by actors::kind_of:
+// unavailable 503 (retry), not_found 404, invalid 400; the detail describes it.
+problem problem_of(const caf::error& err);
+
+// Answers `res` with problem_of(err). An unavailable one is logged too
+// (warn, event=database_unavailable, with what was being done and the request id).
+void reply_error(httplib::Response& res, const caf::error& err, std::string_view log_actor,
+                 std::string_view during);
 
 } // namespace shared::http

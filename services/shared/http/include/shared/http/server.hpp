@@ -14,7 +14,7 @@
 //   configure(svr, options, metrics, "platform.http",
 //             {{"/api/platforms/([^/]+)", "/api/platforms/{id}", get_one, nullptr}});
 //   svr.bind_to_port(host, port); svr.listen_after_bind();
-#include "shared/http/metrics.hpp"
+#include "shared/metrics/registry.hpp"
 
 #include <httplib.h>
 
@@ -41,7 +41,7 @@ struct route {
 };
 
 // `log_actor` names the server in log lines (e.g. "platform.http").
-void configure(httplib::Server& svr, const server_options& options, metrics_registry& metrics,
+void configure(httplib::Server& svr, const server_options& options, shared::metrics::registry& metrics,
                const std::string& log_actor, const std::vector<route>& routes);
 
 } // namespace shared::http

@@ -1,10 +1,10 @@
-#include "shared/http/metrics.hpp"
+#include "shared/metrics/registry.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-namespace shared::http {
+namespace shared::metrics {
 
 namespace {
 
@@ -121,7 +121,7 @@ std::vector<double> latency_buckets() {
 }
 
 template <class Family, class... Args>
-Family& metrics_registry::family(const std::string& name, const std::string& help,
+Family& registry::family(const std::string& name, const std::string& help,
                                  const std::string& type, Args&&... args) {
   std::lock_guard guard{mutex_};
   if (auto i = families_.find(name); i != families_.end())
@@ -132,23 +132,23 @@ Family& metrics_registry::family(const std::string& name, const std::string& hel
   return *f;
 }
 
-counter_family& metrics_registry::counter(const std::string& name, const std::string& help,
+counter_family& registry::counter(const std::string& name, const std::string& help,
                                           std::vector<std::string> labels) {
   return family<counter_family>(name, help, "counter", std::move(labels));
 }
 
-gauge_family& metrics_registry::gauge(const std::string& name, const std::string& help,
+gauge_family& registry::gauge(const std::string& name, const std::string& help,
                                       std::vector<std::string> labels) {
   return family<gauge_family>(name, help, "gauge", std::move(labels));
 }
 
-histogram_family& metrics_registry::histogram(const std::string& name, const std::string& help,
+histogram_family& registry::histogram(const std::string& name, const std::string& help,
                                               std::vector<std::string> labels,
                                               std::vector<double> bounds) {
   return family<histogram_family>(name, help, "histogram", std::move(labels), std::move(bounds));
 }
 
-void metrics_registry::collect(const std::string& name, const std::string& help,
+void registry::collect(const std::string& name, const std::string& help,
                                const std::string& type, std::vector<std::string> labels,
                                sampler read) {
   std::lock_guard guard{mutex_};
@@ -160,7 +160,7 @@ void metrics_registry::collect(const std::string& name, const std::string& help,
                       }});
 }
 
-std::string metrics_registry::expose() const {
+std::string registry::expose() const {
   std::lock_guard guard{mutex_};
   std::string out;
   for (auto& e : entries_) {
@@ -171,4 +171,4 @@ std::string metrics_registry::expose() const {
   return out;
 }
 
-} // namespace shared::http
+} // namespace shared::metrics

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace command_test {
+namespace support {
 
 struct link; // a client connection and ours to the target
 
@@ -41,4 +41,4 @@ private:
   std::thread thread_;
 };
 
-} // namespace command_test
+} // namespace support

@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace command_test {
+namespace support {
 
 // A client's connection and ours to the target (-1: that end is closed),
 // forwarded both ways unless silent.
@@ -153,4 +153,4 @@ void tcp_proxy::run() {
     close_both(l);
 }
 
-} // namespace command_test
+} // namespace support

@@ -3,11 +3,11 @@
 // values, gauges read when scraped, and the text exposition format (0.0.4).
 // Thread-safe; families live as long as the registry.
 //
-//   metrics_registry m;
+//   registry m;
 //   auto& requests = m.counter("http_requests_total", "HTTP requests",
 //                              {"route", "status"});
 //   requests.inc({"/api/platforms", "200"});
-//   res.set_content(m.expose(), metrics_registry::content_type);
+//   res.set_content(m.expose(), registry::content_type);
 #include <deque>
 #include <functional>
 #include <map>
@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-namespace shared::http {
+namespace shared::metrics {
 
 using label_values = std::vector<std::string>;
 
@@ -69,7 +69,7 @@ private:
 // Latency buckets in seconds, 0.5 ms to 10 s.
 std::vector<double> latency_buckets();
 
-class metrics_registry {
+class registry {
 public:
   static constexpr const char* content_type = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -110,4 +110,4 @@ private:
 std::string series_name(const std::string& name, const std::vector<std::string>& labels,
                         const label_values& values);
 
-} // namespace shared::http
+} // namespace shared::metrics

@@ -1,7 +1,7 @@
-// The shared HTTP conventions: body reading, ids, metrics exposition, and a
+// The shared HTTP conventions: body reading, ids, problems, and a
 // configured cpp-httplib server on a loopback port answering its error cases
 // with problem+json.
-#include <shared/http/metrics.hpp>
+#include <shared/metrics/registry.hpp>
 #include <shared/http/problem.hpp>
 #include <shared/http/request.hpp>
 #include <shared/http/server.hpp>
@@ -82,33 +82,6 @@ TEST(problem, has_rfc7807_members) {
   EXPECT_FALSE(j.contains("errors"));
 }
 
-TEST(metrics, exposes_counters_gauges_and_cumulative_histograms) {
-  metrics_registry m;
-  auto& c = m.counter("requests_total", "Requests", {"route", "status"});
-  c.inc({"/a", "200"});
-  c.inc({"/a", "200"});
-  c.inc({"/b\"x", "404"});
-  m.gauge("backlog", "Rows").set({}, 7);
-  auto& h = m.histogram("latency_seconds", "Latency", {"route"}, {0.1, 1});
-  h.observe({"/a"}, 0.05);
-  h.observe({"/a"}, 0.5);
-  h.observe({"/a"}, 5);
-  m.collect("restarts_total", "Restarts", "counter", {"actor"},
-            [] { return std::vector<std::pair<label_values, double>>{{{"repo"}, 3}}; });
-  auto text = m.expose();
-  EXPECT_NE(text.find("# TYPE requests_total counter\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("requests_total{route=\"/a\",status=\"200\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("requests_total{route=\"/b\\\"x\",status=\"404\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("backlog 7\n"), std::string::npos);
-  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/a\",le=\"0.10000000000000001\"} 1\n"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/a\",le=\"1\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/a\",le=\"+Inf\"} 3\n"), std::string::npos);
-  EXPECT_NE(text.find("latency_seconds_count{route=\"/a\"} 3\n"), std::string::npos);
-  EXPECT_NE(text.find("restarts_total{actor=\"repo\"} 3\n"), std::string::npos);
-  EXPECT_EQ(&m.counter("requests_total", "ignored"), &c) << "same family by name";
-}
-
 class configured_server : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -148,7 +121,7 @@ protected:
     return json::parse(r->body);
   }
 
-  metrics_registry metrics;
+  shared::metrics::registry metrics;
   httplib::Server svr;
   int port = 0;
   std::thread thread;

@@ -1,0 +1,15 @@
+#pragma once
+// Supervision in /metrics: actor_restarts_total{actor} counts each restart a
+// supervisor reports through its observer hook.
+//
+//   auto restarts = shared::metrics::restart_counter(*metrics);
+//   spec.observer = restarts; // on every supervisor of the tree
+#include "shared/metrics/registry.hpp"
+
+#include <actors/supervisor.hpp>
+
+namespace shared::metrics {
+
+actors::supervision_observer restart_counter(registry& metrics);
+
+} // namespace shared::metrics

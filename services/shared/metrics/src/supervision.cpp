@@ -1,0 +1,14 @@
+#include "shared/metrics/supervision.hpp"
+
+namespace shared::metrics {
+
+actors::supervision_observer restart_counter(registry& metrics) {
+  auto& restarts = metrics.counter("actor_restarts_total", "Restarts of each supervised actor",
+                                   {"actor"});
+  return [&restarts](const actors::supervision_event& ev) {
+    if (ev.kind == actors::supervision_event::child_restarted)
+      restarts.inc({ev.child});
+  };
+}
+
+} // namespace shared::metrics
