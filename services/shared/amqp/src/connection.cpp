@@ -40,6 +40,22 @@ amqp_table_t table(std::vector<amqp_table_entry_t>& entries) {
   return {static_cast<int>(entries.size()), entries.empty() ? nullptr : entries.data()};
 }
 
+amqp_table_entry_t bool_entry(const char* key, bool value) {
+  amqp_table_entry_t e{};
+  e.key = amqp_cstring_bytes(key);
+  e.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  e.value.value.boolean = value;
+  return e;
+}
+
+amqp_table_entry_t table_entry(const char* key, amqp_table_t value) {
+  amqp_table_entry_t e{};
+  e.key = amqp_cstring_bytes(key);
+  e.value.kind = AMQP_FIELD_KIND_TABLE;
+  e.value.value.table = value;
+  return e;
+}
+
 std::string server_close_text(uint16_t code, amqp_bytes_t reply) {
   return std::to_string(code) + " " + text(reply);
 }
@@ -120,7 +136,10 @@ void connection::open() {
     fail("connect", "", amqp_error_string2(s));
   amqp_set_handshake_timeout(conn_, &tv);
   amqp_set_rpc_timeout(conn_, &tv);
-  std::vector<amqp_table_entry_t> client{utf8_entry("connection_name", options_.name)};
+  // The capability makes the broker tell us when it blocks our publishes.
+  std::vector<amqp_table_entry_t> capabilities{bool_entry("connection.blocked", true)};
+  std::vector<amqp_table_entry_t> client{utf8_entry("connection_name", options_.name),
+                                         table_entry("capabilities", table(capabilities))};
   auto client_properties = table(client);
   auto login = amqp_login_with_properties(
     conn_, options_.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE,
@@ -262,15 +281,20 @@ std::uint64_t connection::publish(const std::string& exchange, const std::string
 }
 
 std::map<std::uint64_t, confirm_status>
-connection::wait_for_confirms(std::chrono::milliseconds timeout) {
+connection::wait_for_confirms(std::chrono::milliseconds timeout, std::uint64_t up_to) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pending_.empty()) {
+  while (!pending_.empty() && pending_.begin()->first <= up_to) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || !read_frame(left, "wait_for_confirms"))
       break;
   }
   return std::exchange(settled_, {});
+}
+
+void connection::keep_alive() {
+  while (read_frame(std::chrono::milliseconds{0}, "keep_alive")) {
+  }
 }
 
 bool connection::read_frame(std::chrono::milliseconds timeout, const char* operation) {
@@ -320,6 +344,14 @@ void connection::handle_frame(const amqp_frame_t& frame) {
       amqp_send_method(conn_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
       fail("connection", "", "closed by server: " + server_close_text(m->reply_code, m->reply_text));
     }
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+      auto* m = static_cast<amqp_connection_blocked_t*>(method.decoded);
+      blocked_ = text(m->reason);
+      return;
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+      blocked_.reset();
+      return;
     case AMQP_BASIC_CANCEL_METHOD:
       fail("consume", "", "consumer cancelled by server (queue deleted?)");
     case AMQP_BASIC_DELIVER_METHOD:

@@ -3,9 +3,12 @@
 //
 // rabbitmq-c is not thread-safe: create a connection on the thread that uses
 // it and never share it. Heartbeats are serviced only inside next(),
-// wait_for_confirms() and publish(), so an owner that sits idle must call one
-// of them at least every heartbeat/2 (a consume loop with a 200 ms timeout
-// does). A broker that stops answering is reported within two heartbeats.
+// wait_for_confirms(), keep_alive() and publish(), so an owner that sits idle
+// must call one of them at least every heartbeat/2 (a consume loop with a
+// 200 ms timeout does). A broker that stops answering is reported within two
+// heartbeats. The broker's connection.blocked / unblocked notices (a resource
+// alarm: publishes are held until it clears) are read on the way and shown
+// by blocked().
 //
 // Every failure (socket, protocol, a server closing the channel or the
 // connection) throws shared::amqp::error with context:
@@ -29,8 +32,11 @@
 //   for (auto& row : batch) seq[row.id] = c.publish("trigger", "", row.json, props);
 //   auto settled = c.wait_for_confirms(5s); // seq -> acked / nacked / returned
 //   // sequence numbers missing from `settled` are still unconfirmed
+// Pipelined: publish the next batch before the last one is confirmed, and
+// wait only for the oldest (`wait_for_confirms(5s, last_sequence_of_oldest)`).
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -133,10 +139,21 @@ public:
   std::uint64_t publish(const std::string& exchange, const std::string& routing_key,
                         std::string_view body, const properties& props = {},
                         bool mandatory = false);
-  // Reads the broker's acks, nacks and returns until every publish is settled
-  // or `timeout` passes; returns the publishes settled since the last call.
-  std::map<std::uint64_t, confirm_status> wait_for_confirms(std::chrono::milliseconds timeout);
+  // Reads the broker's acks, nacks and returns until every publish up to
+  // sequence `up_to` (all of them by default) is settled or `timeout` passes;
+  // returns the publishes settled since the last call.
+  std::map<std::uint64_t, confirm_status>
+  wait_for_confirms(std::chrono::milliseconds timeout,
+                    std::uint64_t up_to = std::numeric_limits<std::uint64_t>::max());
   std::size_t unconfirmed() const { return pending_.size(); }
+
+  // Services heartbeats and reads whatever the broker sent (confirms, notices,
+  // a close) without waiting; for an owner with nothing else to do.
+  void keep_alive();
+
+  // The broker's reason while it holds this connection's publishes (a memory
+  // or disk alarm), nothing otherwise.
+  const std::optional<std::string>& blocked() const { return blocked_; }
 
 private:
   void open();
@@ -158,6 +175,7 @@ private:
   std::map<std::uint64_t, std::string> pending_; // sequence -> message_id
   std::map<std::string, bool> returned_ids_;     // returned, awaiting their ack
   std::map<std::uint64_t, confirm_status> settled_;
+  std::optional<std::string> blocked_;
 };
 
 } // namespace shared::amqp
