@@ -336,4 +336,9 @@ void fail_on_exception(caf::scheduled_actor* self) {
   });
 }
 
+caf::behavior hold_until_exit() {
+  using hold_atom = caf::atom_constant<caf::atom("hold")>;
+  return {[](hold_atom) {}};
+}
+
 } // namespace actors

@@ -1,15 +1,19 @@
-// platform_store and the migrations against a real PostgreSQL (fixture), no
-// actors involved.
+// The platform service's stores (platforms, outbox, commit notifications) and
+// the migrations against a real PostgreSQL (fixture), no actors involved.
+#include <store/notification_listener.hpp>
+#include <store/outbox_store.hpp>
 #include <store/platform_store.hpp>
 #include <store/schema.hpp>
 
 #include <real_servers.hpp>
 
 #include <gtest/gtest.h>
+#include <soci/postgresql/soci-postgresql.h>
 
 #include <future>
 
 using namespace platform;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -17,6 +21,18 @@ std::string fresh_database(const std::string& name) {
   auto& pg = support::postgres();
   pg.create_database(name);
   return pg.connection_string(name);
+}
+
+std::vector<int> migrate(const std::string& connection) {
+  soci::session sql{soci::postgresql, connection};
+  return apply_migrations(sql, parse_migrations(migration_files()));
+}
+
+// A database with the schema applied, as platform.migrations leaves it.
+std::string migrated_database(const std::string& name) {
+  auto connection = fresh_database(name);
+  migrate(connection);
+  return connection;
 }
 
 } // namespace
@@ -29,101 +45,160 @@ TEST(migrations, names_give_versions_in_order) {
   EXPECT_THROW(parse_migrations({{"x.sql", ""}}), std::invalid_argument);
   EXPECT_THROW(parse_migrations({{"1_a.sql", ""}, {"001_b.sql", ""}}), std::invalid_argument);
   EXPECT_GE(parse_migrations(migration_files()).size(), 3u);
+  EXPECT_EQ(latest_version(), parse_migrations(migration_files()).back().version);
 }
 
-TEST(platform_store, first_start_applies_migrations_and_seeds_three_platforms) {
-  platform_store store{fresh_database("store_seed")};
-  EXPECT_FALSE(store.ready());
-  auto applied = store.migrate();
+TEST(migrations, first_start_applies_them_and_seeds_three_platforms) {
+  auto conn = fresh_database("store_seed");
+  {
+    soci::session sql{soci::postgresql, conn};
+    EXPECT_EQ(applied_version(sql), 0);
+  }
+  auto applied = migrate(conn);
   EXPECT_EQ(applied, (std::vector<int>{1, 2, 3}));
-  EXPECT_TRUE(store.ready());
-  EXPECT_TRUE(store.migrate().empty()) << "a second run applies nothing";
+  EXPECT_TRUE(migrate(conn).empty()) << "a second run applies nothing";
+  soci::session sql{soci::postgresql, conn};
+  EXPECT_EQ(applied_version(sql), latest_version());
+  platform_store store{conn};
   auto all = store.all();
   ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].id, 1);
   EXPECT_EQ(all[0].name, "Dot Net");
-  EXPECT_EQ(all[0].publisher, "Microsoft");
   EXPECT_EQ(all[1].name, "SQL Server Express");
   EXPECT_EQ(all[2].name, "Kubernetes");
   EXPECT_EQ(all[2].publisher, "Cloud Native Computing Foundation");
-  EXPECT_EQ(all[2].cost, "Free");
-  EXPECT_EQ(store.backlog(), 0) << "seeds publish no events";
-  EXPECT_TRUE(store.pending(1).empty()) << "no phantom row with a one-row limit";
-  EXPECT_TRUE(store.pending(500).empty());
+  outbox_store outbox{conn};
+  EXPECT_EQ(outbox.backlog(), 0) << "seeds publish no events";
+  EXPECT_TRUE(outbox.pending(1).empty()) << "no phantom row with a one-row limit";
+  EXPECT_TRUE(outbox.pending(500).empty());
 }
 
-TEST(platform_store, two_replicas_migrating_at_once_apply_each_migration_once) {
+TEST(migrations, two_replicas_migrating_at_once_apply_each_once) {
   auto conn = fresh_database("store_race");
-  auto migrate = [conn] {
-    platform_store s{conn};
-    return s.migrate();
-  };
-  auto a = std::async(std::launch::async, migrate);
-  auto b = std::async(std::launch::async, migrate);
-  auto ra = a.get(), rb = b.get();
-  EXPECT_EQ(ra.size() + rb.size(), 3u);
-  EXPECT_TRUE(ra.empty() || rb.empty());
+  auto a = std::async(std::launch::async, [conn] { return migrate(conn); });
+  auto b = std::async(std::launch::async, [conn] { return migrate(conn); });
+  auto applied_a = a.get();
+  auto applied_b = b.get();
+  EXPECT_EQ(applied_a.size() + applied_b.size(), 3u);
+  EXPECT_TRUE(applied_a.empty() || applied_b.empty());
   platform_store store{conn};
   EXPECT_EQ(store.all().size(), 3u);
+  soci::session sql{soci::postgresql, conn};
   int recorded = 0;
-  store.session() << "SELECT count(*) FROM schema_migrations", soci::into(recorded);
+  sql << "SELECT count(*) FROM schema_migrations", soci::into(recorded);
   EXPECT_EQ(recorded, 3);
 }
 
+TEST(schema_status, is_current_once_the_latest_version_is_applied) {
+  schema_status status;
+  EXPECT_FALSE(status.current());
+  status.applied(latest_version() - 1);
+  EXPECT_FALSE(status.current());
+  status.applied(latest_version());
+  EXPECT_TRUE(status.current());
+}
+
 TEST(platform_store, create_commits_the_platform_and_its_outbox_row_together) {
-  platform_store store{fresh_database("store_create")};
-  store.migrate();
+  auto conn = migrated_database("store_create");
+  platform_store store{conn};
+  outbox_store outbox{conn};
   auto p = store.create({"Docker", "Docker Inc", "Free"}, "corr-1");
   EXPECT_EQ(p.id, 4);
   auto found = store.find(p.id);
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->name, "Docker");
+  EXPECT_EQ(found->publisher, "Docker Inc");
   EXPECT_FALSE(store.find(999));
   EXPECT_EQ(store.find(1)->name, "Dot Net") << "the prepared statement is reusable";
-  auto events = store.pending(10);
+  auto events = outbox.pending(10);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, "Platform_Published");
   EXPECT_EQ(events[0].payload, R"({"Event":"Platform_Published","Id":4,"Name":"Docker"})");
   EXPECT_EQ(events[0].correlation_id, "corr-1");
   EXPECT_EQ(events[0].message_id.size(), 36u);
-  store.mark_published({events[0].id});
-  EXPECT_TRUE(store.pending(10).empty());
-  EXPECT_EQ(store.backlog(), 0);
+  outbox.mark_published({events[0].id});
+  EXPECT_TRUE(outbox.pending(10).empty());
+  EXPECT_EQ(outbox.backlog(), 0);
+  EXPECT_NO_THROW(store.ping());
 }
 
 TEST(platform_store, a_failed_create_leaves_neither_row) {
-  platform_store store{fresh_database("store_rollback")};
-  store.migrate();
-  // The CHECK constraint rejects an empty name inside the transaction.
+  auto conn = migrated_database("store_rollback");
+  platform_store store{conn};
+  // The schema refuses an empty name (the HTTP layer never sends one).
   EXPECT_THROW(store.create({"", "x", "y"}, ""), soci::soci_error);
   EXPECT_EQ(store.all().size(), 3u);
-  EXPECT_EQ(store.backlog(), 0);
+  EXPECT_EQ(outbox_store{conn}.backlog(), 0);
 }
 
-TEST(platform_store, pending_is_oldest_first_and_limited) {
-  platform_store store{fresh_database("store_pending")};
-  store.migrate();
+TEST(platform_store, a_commit_notifies_every_listener_and_a_rollback_none) {
+  auto conn = migrated_database("store_notify");
+  notification_listener first{conn, outbox_channel};
+  notification_listener second{conn, outbox_channel};
+  EXPECT_FALSE(first.wait(50ms)) << "nothing committed yet";
+  platform_store store{conn};
+  EXPECT_THROW(store.create({"", "x", "y"}, ""), soci::soci_error);
+  EXPECT_FALSE(first.wait(200ms)) << "a rolled back create notifies nobody";
+  for (int i = 0; i < 3; ++i)
+    store.create({"n" + std::to_string(i), "p", "c"}, "");
+  EXPECT_TRUE(first.wait(2s));
+  EXPECT_FALSE(first.wait(50ms)) << "a burst of commits is consumed as one wake";
+  EXPECT_TRUE(second.wait(2s)) << "each replica's listener hears it";
+}
+
+TEST(notification_listener, a_stopped_server_fails_it) {
+  auto& pg = support::postgres();
+  auto conn = migrated_database("store_listener_down");
+  notification_listener listener{conn, outbox_channel};
+  pg.stop();
+  EXPECT_THROW(
+    {
+      for (int i = 0; i < 50; ++i)
+        listener.wait(100ms);
+    },
+    std::runtime_error);
+  pg.start();
+  EXPECT_THROW(notification_listener("host=127.0.0.1 port=1 connect_timeout=1", outbox_channel),
+               std::runtime_error);
+}
+
+TEST(outbox_store, pending_is_oldest_first_and_limited) {
+  auto conn = migrated_database("store_pending");
+  platform_store store{conn};
+  outbox_store outbox{conn};
   for (int i = 0; i < 5; ++i)
     store.create({std::string{"p"}.append(std::to_string(i)), "x", "y"}, "");
-  auto first = store.pending(3);
+  auto first = outbox.pending(3);
   ASSERT_EQ(first.size(), 3u);
   EXPECT_LT(first[0].id, first[1].id);
   EXPECT_LT(first[1].id, first[2].id);
-  store.mark_published({first[0].id, first[1].id, first[2].id});
-  EXPECT_EQ(store.pending(10).size(), 2u);
-  EXPECT_EQ(store.backlog(), 2);
+  outbox.mark_published({first[0].id, first[1].id, first[2].id});
+  EXPECT_EQ(outbox.pending(10).size(), 2u);
+  EXPECT_EQ(outbox.backlog(), 2);
 }
 
-TEST(platform_store, pending_leaves_out_the_span_in_flight) {
-  platform_store store{fresh_database("store_in_flight")};
-  store.migrate();
+TEST(outbox_store, pending_leaves_out_the_span_in_flight) {
+  auto conn = migrated_database("store_in_flight");
+  platform_store store{conn};
+  outbox_store outbox{conn};
   for (int i = 0; i < 6; ++i)
     store.create({std::string{"f"}.append(std::to_string(i)), "x", "y"}, "");
-  auto all = store.pending(10);
+  auto all = outbox.pending(10);
   ASSERT_EQ(all.size(), 6u);
-  auto rest = store.pending(10, {all[1].id, all[3].id});
+  auto rest = outbox.pending(10, {all[1].id, all[3].id});
   ASSERT_EQ(rest.size(), 3u);
   EXPECT_EQ(rest[0].id, all[0].id) << "older than the span: still offered";
   EXPECT_EQ(rest[1].id, all[4].id);
   EXPECT_EQ(rest[2].id, all[5].id);
-  EXPECT_EQ(store.pending(10, {}).size(), 6u) << "an empty span leaves nothing out";
+  EXPECT_EQ(outbox.pending(10, {}).size(), 6u) << "an empty span leaves nothing out";
+}
+
+TEST(outbox_store, one_session_leads_until_it_ends) {
+  auto conn = migrated_database("store_lead");
+  auto leader = std::make_unique<outbox_store>(conn);
+  outbox_store standby{conn};
+  EXPECT_TRUE(leader->lead());
+  EXPECT_TRUE(leader->lead()) << "held for the session's life";
+  EXPECT_FALSE(standby.lead());
+  leader.reset();
+  EXPECT_TRUE(standby.lead()) << "the lock goes with the leader's session";
 }

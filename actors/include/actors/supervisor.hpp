@@ -89,4 +89,9 @@ child_spec supervisor_child(supervisor_spec spec,
 // unstructured stderr print. Call it first in an event-based child's behavior.
 void fail_on_exception(caf::scheduled_actor* self);
 
+// The behavior of an actor whose work runs on threads it owns (a gRPC
+// server): CAF ends an actor whose behavior is empty, so this one only holds
+// it until it is told to exit.
+caf::behavior hold_until_exit();
+
 } // namespace actors

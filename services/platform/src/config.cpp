@@ -2,14 +2,6 @@
 
 namespace platform {
 
-namespace {
-
-std::chrono::seconds whole_seconds(std::chrono::milliseconds d) {
-  return std::chrono::duration_cast<std::chrono::seconds>(d);
-}
-
-} // namespace
-
 config read_config(actors::settings& s) {
   config c;
   c.repository.database = s.connection_string(
@@ -22,35 +14,22 @@ config read_config(actors::settings& s) {
     s.integer("PlatformCacheSize", 100'000, 0, 10'000'000,
               "platforms by id kept in memory (they never change); 0 = off"));
 
-  c.http.port = s.port("HttpPort", 5000, "REST API listen port");
-  c.http.server.max_connections = static_cast<std::size_t>(
-    s.integer("HttpMaxConnections", 256, 1, 4096, "keep-alive connections served at once"));
-  c.http.server.max_body = static_cast<std::size_t>(
-    s.integer("HttpMaxBodyBytes", 64 * 1024, 1, 64 * 1024 * 1024, "larger bodies get 413"));
-  c.http.request_timeout = s.duration("DatabaseTimeout", c.http.request_timeout,
-                                      "deadline for a request's database work; then 503");
+  c.rest = shared::http::read_rest_config(s, 5000);
 
   c.grpc.port = s.port("GrpcPort", 5001, "gRPC listen port (666 in the course's cluster)");
   c.grpc.certificate_file = s.optional_text("GrpcCertificate", "PEM certificate file: enables TLS");
   c.grpc.private_key_file = s.optional_text("GrpcPrivateKey", "PEM private key file for TLS");
 
   c.relay.database = c.repository.database;
-  c.relay.host = s.text("RabbitMQHost", "localhost", "RabbitMQ host");
-  c.relay.port = s.port("RabbitMQPort", 5672, "RabbitMQ AMQP port");
-  c.relay.user = s.text("RabbitMQUser", "guest", "RabbitMQ user");
-  c.relay.password = s.secret("RabbitMQPassword", "guest", "RabbitMQ password");
-  c.relay.durable_exchange = s.boolean(
-    "RabbitMQDurableExchange", true,
-    "declare exchange trigger durable; false = the course's non-durable declaration");
-  c.relay.heartbeat = whole_seconds(
-    s.duration("RabbitMQHeartbeat", std::chrono::seconds(10), "AMQP heartbeat interval"));
+  c.relay.broker = shared::amqp::read_broker_config(s, "platform-service");
   c.relay.batch_size = static_cast<std::size_t>(
     s.integer("OutboxBatchSize", 2'000, 1, 10'000, "events published per confirm round"));
   c.relay.batches_in_flight = static_cast<std::size_t>(
     s.integer("OutboxBatchesInFlight", 2, 1, 16,
               "batches published before the oldest one's confirms are awaited"));
   c.relay.poll_interval = s.duration("OutboxPollInterval", c.relay.poll_interval,
-                                     "how often the relay looks for pending events");
+                                     "how often the relay looks for pending events "
+                                     "(each commit wakes it at once; this is the safety net)");
   c.relay.confirm_timeout = s.duration("OutboxConfirmTimeout", c.relay.confirm_timeout,
                                        "wait for publisher confirms before failing");
 
@@ -63,9 +42,6 @@ config read_config(actors::settings& s) {
   if (c.grpc.certificate_file.empty() != c.grpc.private_key_file.empty())
     s.reject("GrpcPrivateKey", c.grpc.private_key_file,
              "GrpcCertificate and GrpcPrivateKey go together: give both for TLS, or neither");
-  if (c.relay.heartbeat.count() < 1)
-    s.reject("RabbitMQHeartbeat", std::to_string(c.relay.heartbeat.count()) + "s",
-             "must be at least 1s");
   return c;
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 // The Platform Service's settings, read and checked once at start-up, one
-// struct per actor.
+// struct per actor. The conventions both services share (REST server, broker)
+// come from the shared readers, so both binaries name, parse and default them
+// alike.
 #include <actors/settings.hpp>
-#include <shared/http/server.hpp>
+#include <shared/amqp/settings.hpp>
+#include <shared/http/rest_controller_actor.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -16,12 +19,6 @@ struct repository_config {
   std::size_t cache_size = 100'000; // platforms by id kept in memory; 0 = off
 };
 
-struct http_config {
-  std::uint16_t port = 5000;
-  shared::http::server_options server;
-  std::chrono::milliseconds request_timeout{2'000}; // repository answer deadline
-};
-
 struct grpc_config {
   std::uint16_t port = 5001;
   std::string certificate_file; // TLS when both are set
@@ -31,13 +28,7 @@ struct grpc_config {
 
 struct relay_config {
   std::string database;
-  std::string host;
-  std::uint16_t port = 5672;
-  std::string user;
-  std::string password;
-  std::string exchange = "trigger";
-  bool durable_exchange = true;
-  std::chrono::seconds heartbeat{10};
+  shared::amqp::broker_config broker;
   std::size_t batch_size = 2'000;
   std::size_t batches_in_flight = 2; // sent, confirms not yet read
   std::chrono::milliseconds poll_interval{50};
@@ -52,7 +43,7 @@ struct command_client_config {
 
 struct config {
   repository_config repository;
-  http_config http;
+  shared::http::rest_config rest;
   grpc_config grpc;
   relay_config relay;
   command_client_config command_client;

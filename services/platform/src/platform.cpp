@@ -1,10 +1,23 @@
 #include "platform.hpp"
 
+#include <actors/errors.hpp>
+
 namespace platform {
 
 namespace {
 
 const caf::atom_value category = caf::atom("platform");
+
+// Names and classifies our codes for actors::describe and the HTTP mapping.
+[[maybe_unused]] const bool errors_registered = [] {
+  actors::register_error_category(category, [](std::uint8_t code) -> actors::error_code {
+    switch (static_cast<platform_errc>(code)) {
+      case platform_errc::not_found: return {"not_found", actors::error_kind::not_found};
+    }
+    return "platform_error_" + std::to_string(code);
+  });
+  return true;
+}();
 
 } // namespace
 

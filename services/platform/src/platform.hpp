@@ -58,11 +58,13 @@ typename Inspector::result_type inspect(Inspector& f, new_platform& x) {
   return f(caf::meta::type_name("new_platform"), x.name, x.publisher, x.cost);
 }
 
-// Errors of the service's actors (category atom "platform").
+// Errors of the service's actors (category atom "platform", registered with
+// its names and kinds, so the shared mapping answers not_found with 404).
 enum class platform_errc : std::uint8_t {
   not_found = 1, // no platform with that id
 };
 
+// Declared right after the enum: CAF caches has_make_error<platform_errc> on first use.
 caf::error make_error(platform_errc code, std::string context);
 
 bool is(const caf::error& err, platform_errc code);
@@ -70,10 +72,9 @@ bool is(const caf::error& err, platform_errc code);
 using list_atom = caf::atom_constant<caf::atom("p_list")>;
 using page_atom = caf::atom_constant<caf::atom("p_page")>;
 using create_atom = caf::atom_constant<caf::atom("p_create")>;
-using ready_atom = caf::atom_constant<caf::atom("p_ready")>;
+using ping_atom = caf::atom_constant<caf::atom("p_ping")>;
 using notify_atom = caf::atom_constant<caf::atom("p_notify")>;
 using tick_atom = caf::atom_constant<caf::atom("p_tick")>;
 using wake_atom = caf::atom_constant<caf::atom("p_wake")>;
-using replica_wake_atom = caf::atom_constant<caf::atom("p_rwake")>;
 
 } // namespace platform

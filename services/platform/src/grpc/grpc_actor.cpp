@@ -146,7 +146,7 @@ caf::behavior grpc_server(caf::stateful_actor<grpc_state>* self, grpc_config cfg
     throw std::runtime_error("cannot listen on gRPC port " + std::to_string(cfg.port));
   st.server->GetHealthCheckService()->SetServingStatus("GrpcPlatform", true);
   actors::log::info(st.name, "listening", {{"port", bound}, {"tls", !cfg.certificate_file.empty()}});
-  return {[](ready_atom) { return true; }};
+  return actors::hold_until_exit();
 }
 
 } // namespace

@@ -1,11 +1,13 @@
 #include "outbox/relay_actor.hpp"
 
-#include "outbox/amqp_publisher.hpp"
-#include "store/platform_store.hpp"
+#include "outbox/batch_pipeline.hpp"
+#include "outbox/relay_progress.hpp"
+#include "store/outbox_store.hpp"
 
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
 
+#include <stdexcept>
 #include <utility>
 
 namespace platform {
@@ -13,6 +15,7 @@ namespace platform {
 namespace {
 
 using clock = std::chrono::steady_clock;
+namespace amqp = shared::amqp;
 
 struct relay_metrics {
   explicit relay_metrics(shared::metrics::registry& m)
@@ -30,103 +33,161 @@ struct relay_metrics {
 
 struct relay_state {
   std::string name = "platform.outbox_relay";
-  std::unique_ptr<platform_store> store;
-  std::unique_ptr<amqp_publisher> publisher;
   std::shared_ptr<shared::metrics::registry> registry;
   std::unique_ptr<relay_metrics> metrics;
-  std::shared_ptr<relay_doorbell> doorbell;
+  std::shared_ptr<const schema_status> schema;
+  std::unique_ptr<outbox_store> store;
+  std::unique_ptr<amqp::connection> broker;
+  std::unique_ptr<batch_pipeline> pipeline;
+  relay_leadership leadership;
+  backlog_tracker backlog;
   clock::time_point next_backlog_read;
   // Each round schedules the next tick under a new number; a wake runs a
   // round at once, which turns the tick still scheduled into a stale one.
   std::uint64_t round = 0;
-  bool idle = false; // the last round found nothing: waiting for a tick or a wake
-  bool leading = false;
-  bool standing_by = false; // the standby line is logged once
-  // The backlog found on taking the lead (events committed while no relay
-  // published: a broker outage, a crash), told in the log until drained.
-  struct {
-    std::int64_t found = 0;
-    std::size_t published = 0;
-    clock::time_point since;
-  } backlog;
+  bool idle = false;    // the last round found nothing: waiting for a tick or a wake
+  bool blocked = false; // the broker's alarm, told once each way
 };
 
-using relay_actor = caf::stateful_actor<relay_state>;
+using relay_actor = outbox_relay_actor::stateful_pointer<relay_state>;
 
-void mark_settled(relay_actor* self) {
+std::unique_ptr<amqp::connection> connect(const relay_config& cfg) {
+  auto c = std::make_unique<amqp::connection>(cfg.broker.connection);
+  amqp::exchange_options trigger;
+  trigger.durable = cfg.broker.durable_exchange;
+  c->declare_exchange(cfg.broker.exchange, trigger);
+  c->enable_confirms();
+  return c;
+}
+
+void publish(relay_actor self, const relay_config& cfg, std::vector<outbox_event> events) {
   auto& st = self->state;
-  auto out = st.publisher->settle_oldest();
+  std::uint64_t first = 0;
+  for (auto& e : events) {
+    amqp::properties props{e.message_id, "application/json", e.type, e.correlation_id, true};
+    auto sequence = st.broker->publish(cfg.broker.exchange, "", e.payload, props,
+                                       /*mandatory=*/true);
+    if (!first)
+      first = sequence;
+  }
+  st.pipeline->sent(std::move(events), first);
+}
+
+void tell_unroutable(relay_actor self, const relay_config& cfg,
+                     const std::vector<outbox_event>& returned) {
+  for (auto& e : returned)
+    actors::log::warn(self->state.name, "event_unroutable",
+                      {{"message_id", e.message_id}, {"request_id", e.correlation_id},
+                       {"exchange", cfg.broker.exchange},
+                       {"why", "no queue bound; the Commands Service's gRPC sync covers it"}});
+}
+
+// Waits for the oldest batch's confirms and marks what the broker took.
+// False when they did not come because the broker blocks us (a resource
+// alarm): the batch stays in flight and the next round waits again.
+bool settle_oldest(relay_actor self, const relay_config& cfg) {
+  auto& st = self->state;
+  auto& pipeline = *st.pipeline;
+  pipeline.settle(st.broker->wait_for_confirms(cfg.confirm_timeout,
+                                               pipeline.oldest_last_sequence()));
+  if (auto unsettled = pipeline.oldest_unsettled(); unsettled > 0) {
+    if (st.broker->blocked())
+      return false;
+    throw std::runtime_error(std::to_string(unsettled) + " publishes not confirmed within "
+                             + std::to_string(cfg.confirm_timeout.count()) + "ms");
+  }
+  auto out = pipeline.take_oldest();
   st.store->mark_published(out.confirmed);
   st.metrics->published.inc({}, static_cast<double>(out.confirmed.size()));
-  st.backlog.published += out.confirmed.size();
   st.metrics->nacked.inc({}, static_cast<double>(out.nacked));
-  st.metrics->returned.inc({}, static_cast<double>(out.returned));
+  st.metrics->returned.inc({}, static_cast<double>(out.returned.size()));
+  st.backlog.published(out.confirmed.size());
+  tell_unroutable(self, cfg, out.returned);
   actors::log::debug(st.name, "batch_confirmed",
                      {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked},
-                      {"returned", out.returned}});
+                      {"returned", out.returned.size()}});
+  return true;
 }
 
 // True once this relay holds the database's relay lock; until then it stands
 // by, trying again each poll, and takes over when the leader's session ends.
-bool lead(relay_actor* self) {
+bool lead(relay_actor self) {
   auto& st = self->state;
-  if (st.leading)
+  if (st.leadership.leading())
     return true;
-  st.leading = st.store->lead_relay();
-  if (st.leading) {
-    actors::log::info(st.name, "leading", {{"detail", "publishes this database's outbox"}});
-    st.backlog = {st.store->backlog(), 0, clock::now()};
-    if (st.backlog.found > 0)
-      actors::log::info(st.name, "backlog_found", {{"events", st.backlog.found}});
-  } else if (!std::exchange(st.standing_by, true))
-    actors::log::info(st.name, "standby", {{"detail", "another replica's relay holds the lock"}});
-  return st.leading;
+  switch (st.leadership.observe(st.store->lead())) {
+    case relay_leadership::change::took_lead: {
+      actors::log::info(st.name, "leading", {{"detail", "publishes this database's outbox"}});
+      auto waiting = st.store->backlog();
+      st.backlog.found(waiting, clock::now());
+      if (waiting > 0)
+        actors::log::info(st.name, "backlog_found", {{"events", waiting}});
+      break;
+    }
+    case relay_leadership::change::standing_by:
+      actors::log::info(st.name, "standby", {{"detail", "another replica's relay holds the lock"}});
+      break;
+    case relay_leadership::change::none:
+      break;
+  }
+  return st.leadership.leading();
 }
 
-// One round: send the next batch while up to `batches_in_flight` are
-// unconfirmed (the broker confirms one while the next goes out), and settle
-// and mark the oldest once the pipeline is full or nothing more is pending.
-// Nacked rows, and rows committed late with an id inside the span in flight,
-// stay pending and go out in a later batch. True while there is work left.
-bool publish_round(relay_actor* self, const relay_config& cfg) {
+// One round: send the next batch while the pipeline has room, and settle the
+// oldest once it is full or nothing more is pending. Nacked rows, and rows
+// committed late with an id inside the span in flight, stay pending and go
+// out in a later batch. True while there is work left.
+bool publish_round(relay_actor self, const relay_config& cfg) {
   auto& st = self->state;
-  if (!lead(self)) {
-    st.publisher->keep_alive();
+  if (!st.schema->current() || !lead(self)) {
+    st.broker->keep_alive();
     return false;
   }
   std::vector<outbox_event> events;
-  if (st.publisher->in_flight() < cfg.batches_in_flight) {
-    events = st.store->pending(cfg.batch_size, st.publisher->in_flight_ids());
-    st.publisher->send(events);
+  if (!st.pipeline->full()) {
+    events = st.store->pending(cfg.batch_size, st.pipeline->in_flight_ids());
+    publish(self, cfg, events);
   }
-  if (st.publisher->in_flight() == 0) {
-    st.publisher->keep_alive();
-    if (std::exchange(st.backlog.found, 0) > 0)
+  if (st.pipeline->in_flight() == 0) {
+    st.broker->keep_alive();
+    if (auto drained = st.backlog.idle(clock::now()))
       actors::log::info(st.name, "backlog_drained",
-                        {{"published", st.backlog.published},
-                         {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  clock::now() - st.backlog.since).count()}});
+                        {{"published", drained->published}, {"ms", drained->took.count()}});
     return false;
   }
-  if (st.publisher->in_flight() == cfg.batches_in_flight || events.empty())
-    mark_settled(self);
+  if (st.pipeline->full() || events.empty())
+    return settle_oldest(self, cfg);
   return true;
 }
 
-void update_backlog(relay_actor* self) {
+void update_backlog(relay_actor self) {
   auto& st = self->state;
-  if (clock::now() < st.next_backlog_read)
+  if (clock::now() < st.next_backlog_read || !st.schema->current())
     return;
   st.next_backlog_read = clock::now() + std::chrono::seconds(1);
   st.metrics->backlog.set({}, static_cast<double>(st.store->backlog()));
 }
 
-void run_round(relay_actor* self, const relay_config& cfg) {
+void tell_blocked(relay_actor self) {
+  auto& st = self->state;
+  auto& reason = st.broker->blocked();
+  if (reason.has_value() == st.blocked)
+    return;
+  st.blocked = reason.has_value();
+  if (reason)
+    actors::log::warn(st.name, "broker_blocked",
+                      {{"reason", *reason}, {"detail", "publishes wait until the alarm clears"}});
+  else
+    actors::log::info(st.name, "broker_unblocked");
+}
+
+void run_round(relay_actor self, const relay_config& cfg) {
   auto& st = self->state;
   bool more;
   try {
     more = publish_round(self, cfg);
     update_backlog(self);
+    tell_blocked(self);
   } catch (...) {
     st.metrics->failures.inc({});
     throw;
@@ -138,24 +199,23 @@ void run_round(relay_actor* self, const relay_config& cfg) {
     self->delayed_send(self, cfg.poll_interval, tick_atom::value, ++st.round);
 }
 
-caf::behavior relay(relay_actor* self, relay_config cfg,
-                    std::shared_ptr<shared::metrics::registry> registry,
-                    std::shared_ptr<relay_doorbell> doorbell) {
+outbox_relay_actor::behavior_type relay(relay_actor self, relay_config cfg,
+                                        std::shared_ptr<shared::metrics::registry> registry,
+                                        std::shared_ptr<const schema_status> schema) {
   actors::fail_on_exception(self);
   auto& st = self->state;
   st.registry = std::move(registry);
   st.metrics = std::make_unique<relay_metrics>(*st.registry);
-  st.store = std::make_unique<platform_store>(cfg.database);
-  st.store->migrate(); // idempotent; the relay may start before the repository did
+  st.schema = std::move(schema);
+  st.store = std::make_unique<outbox_store>(cfg.database);
   // Before the broker: while it is away, each restart attempt still counts
   // the events waiting for it.
   update_backlog(self);
-  st.publisher = std::make_unique<amqp_publisher>(cfg);
-  st.doorbell = std::move(doorbell);
-  st.doorbell->attach(self);
-  actors::log::info(st.name, "connected", {{"broker", cfg.host + ":" + std::to_string(cfg.port)},
-                                           {"exchange", cfg.exchange},
-                                           {"durable", cfg.durable_exchange}});
+  st.broker = connect(cfg);
+  st.pipeline = std::make_unique<batch_pipeline>(cfg.batches_in_flight);
+  actors::log::info(st.name, "connected", {{"broker", st.broker->peer()},
+                                           {"exchange", cfg.broker.exchange},
+                                           {"durable", cfg.broker.durable_exchange}});
   self->send(self, tick_atom::value, st.round);
   return {
     [=](tick_atom, std::uint64_t round) {
@@ -163,15 +223,8 @@ caf::behavior relay(relay_actor* self, relay_config cfg,
         run_round(self, cfg);
     },
     [=](wake_atom) {
-      auto& st = self->state;
-      st.doorbell->take();
-      if (!st.leading) // the leader runs in another replica: tell it
-        st.store->notify_relay();
-      else if (st.idle)
-        run_round(self, cfg);
-    },
-    [=](replica_wake_atom) {
-      if (self->state.leading && self->state.idle)
+      // A standby's poll keeps trying the lock; only a leader acts on wakes.
+      if (self->state.leadership.leading() && self->state.idle)
         run_round(self, cfg);
     },
   };
@@ -181,8 +234,9 @@ caf::behavior relay(relay_actor* self, relay_config cfg,
 
 caf::actor spawn_relay(caf::actor_system& sys, const relay_config& cfg,
                        std::shared_ptr<shared::metrics::registry> metrics,
-                       std::shared_ptr<relay_doorbell> doorbell) {
-  return sys.spawn<caf::detached>(relay, cfg, std::move(metrics), std::move(doorbell));
+                       std::shared_ptr<const schema_status> schema) {
+  return caf::actor_cast<caf::actor>(
+    sys.spawn<caf::detached>(relay, cfg, std::move(metrics), std::move(schema)));
 }
 
 } // namespace platform

@@ -1,14 +1,21 @@
 #pragma once
-// The outbox relay: on its own thread, with its own database session and
-// broker connection, and once it holds the database's relay lock (one relay
-// per database, however many replicas), it publishes pending outbox rows
-// oldest first, marks them published only after the broker confirmed them,
-// then waits for the doorbell (a commit) or the next poll. Any database or
-// broker error fails the actor; its supervisor restarts it with backoff and
-// the new instance drains what is left. A crash between confirm and mark
-// republishes those rows: consumers are idempotent (message_id).
+// platform.outbox_relay: on its own thread, with its own database session and
+// broker connection (services/shared/amqp), and once it holds the database's
+// relay lock (one relay per database, however many replicas), it publishes
+// pending outbox rows oldest first, persistent and mandatory, with batches
+// pipelined under publisher confirms, and marks them published only after
+// the broker confirmed them. Then it waits for a wake (a commit, heard by
+// platform.outbox_listener) or its next poll. It waits for the schema
+// (platform.migrations) before touching the outbox.
+//
+// Any database or broker error fails the actor; its supervisor restarts it
+// with backoff and the new instance drains what is left. A crash between
+// confirm and mark, or a stop with batches in flight, publishes those rows
+// again: delivery is at least once, and consumers are idempotent (message_id,
+// and the platform id in the event).
 #include "config.hpp"
-#include "outbox/relay_doorbell.hpp"
+#include "platform.hpp"
+#include "store/schema.hpp"
 
 #include <shared/metrics/registry.hpp>
 
@@ -18,8 +25,13 @@
 
 namespace platform {
 
+// wake_atom: a commit may have left events (from any thread, through the
+// relay's stable handle). tick_atom: the relay's own rounds and polls.
+using outbox_relay_actor =
+  caf::typed_actor<caf::reacts_to<wake_atom>, caf::reacts_to<tick_atom, std::uint64_t>>;
+
 caf::actor spawn_relay(caf::actor_system& sys, const relay_config& cfg,
                        std::shared_ptr<shared::metrics::registry> metrics,
-                       std::shared_ptr<relay_doorbell> doorbell);
+                       std::shared_ptr<const schema_status> schema);
 
 } // namespace platform

@@ -22,15 +22,6 @@ bool unavailable(const caf::error& err) {
          && err.code() == static_cast<std::uint8_t>(actors::errc::child_unavailable);
 }
 
-std::string versions(const std::vector<int>& vs) {
-  if (vs.empty())
-    return "none";
-  std::string out = std::to_string(vs.front());
-  for (std::size_t i = 1; i < vs.size(); ++i)
-    out += "," + std::to_string(vs[i]);
-  return out;
-}
-
 repository_actor::behavior_type repository(repository_actor::stateful_pointer<repository_state> self,
                                            repository_config cfg, unsigned index,
                                            std::shared_ptr<platform_cache> cache) {
@@ -38,11 +29,10 @@ repository_actor::behavior_type repository(repository_actor::stateful_pointer<re
   auto& st = self->state;
   st.name += "." + std::to_string(index);
   st.cache = std::move(cache);
-  // Connecting and migrating here: if the database is away, the start fails
-  // and the supervisor tries again after its backoff.
+  // Connecting here: if the database is away, the start fails and the
+  // supervisor tries again after its backoff.
   st.store = std::make_unique<platform_store>(cfg.database);
-  auto applied = st.store->migrate();
-  actors::log::info(st.name, "database_ready", {{"migrations_applied", versions(applied)}});
+  actors::log::info(st.name, "database_ready");
   return {
     [=](list_atom) { return self->state.store->all(); },
     [=](page_atom, std::int32_t after_id, std::int32_t limit) {
@@ -62,7 +52,10 @@ repository_actor::behavior_type repository(repository_actor::stateful_pointer<re
                         {{"id", created.id}, {"request_id", correlation_id}});
       return created;
     },
-    [=](ready_atom) { return self->state.store->ready(); },
+    [=](ping_atom) {
+      self->state.store->ping();
+      return caf::ok_atom::value;
+    },
   };
 }
 
@@ -118,8 +111,8 @@ caf::expected<platform_record> repository_client::create(const new_platform& p,
   return call<platform_record>(create_atom::value, p, correlation_id);
 }
 
-caf::expected<bool> repository_client::ready() {
-  return call<bool>(ready_atom::value);
+caf::expected<caf::ok_atom> repository_client::ping() {
+  return call<caf::ok_atom>(ping_atom::value);
 }
 
 } // namespace platform

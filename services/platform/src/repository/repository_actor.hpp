@@ -1,8 +1,8 @@
 #pragma once
 // The repository: a pool of actors, each owning one database session (a
 // platform_store) on its own thread, so concurrent requests are not
-// serialised behind one connection. Each member applies pending migrations
-// when it starts; a database error fails it and its supervisor restarts it.
+// serialised behind one connection. A database error fails a member and its
+// supervisor restarts it (the schema is applied before, by platform.migrations).
 #include "config.hpp"
 #include "platform.hpp"
 #include "repository/platform_cache.hpp"
@@ -23,7 +23,7 @@ using repository_actor = caf::typed_actor<
   caf::replies_to<page_atom, std::int32_t, std::int32_t>::with<std::vector<platform_record>>,
   caf::replies_to<caf::get_atom, std::int32_t>::with<platform_record>, // or not_found
   caf::replies_to<create_atom, new_platform, std::string>::with<platform_record>,
-  caf::replies_to<ready_atom>::with<bool>>;
+  caf::replies_to<ping_atom>::with<caf::ok_atom>>; // the database answers
 
 // Member `index` of the pool, named "platform.repository.<index>". It puts
 // each platform it finds or creates into `cache` before answering.
@@ -44,7 +44,8 @@ public:
   caf::expected<platform_record> find(std::int32_t id);
   // `correlation_id` travels with the Platform_Published event.
   caf::expected<platform_record> create(const new_platform& p, const std::string& correlation_id);
-  caf::expected<bool> ready();
+  // Ok when a member's database session answers.
+  caf::expected<caf::ok_atom> ping();
 
   void set_deadline(std::chrono::milliseconds deadline) { deadline_ = deadline; }
 

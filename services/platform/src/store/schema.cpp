@@ -61,6 +61,11 @@ std::vector<int> apply_migrations(soci::session& sql, const std::vector<migratio
   return applied;
 }
 
+int latest_version() {
+  static const int latest = parse_migrations(migration_files()).back().version;
+  return latest;
+}
+
 int applied_version(soci::session& sql) {
   int exists = 0;
   sql << "SELECT count(*) FROM pg_tables WHERE tablename = 'schema_migrations'"

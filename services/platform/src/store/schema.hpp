@@ -5,6 +5,7 @@
 // from two replicas starting at once, applies each exactly once.
 #include <soci/soci.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,19 @@ std::vector<int> apply_migrations(soci::session& sql, const std::vector<migratio
 
 // The highest recorded version; 0 when nothing was applied yet.
 int applied_version(soci::session& sql);
+
+// The version of the newest compiled-in migration.
+int latest_version();
+
+// What the migrations step found, for readiness and the relay (which waits
+// for its tables): thread-safe, set once the schema is current.
+class schema_status {
+public:
+  void applied(int version) { version_ = version; }
+  bool current() const { return version_.load() >= latest_version(); }
+
+private:
+  std::atomic<int> version_{0};
+};
 
 } // namespace platform

@@ -1,0 +1,70 @@
+#include "store/outbox_store.hpp"
+
+#include <soci/postgresql/soci-postgresql.h>
+
+namespace platform {
+
+namespace {
+
+// Ids as one PostgreSQL array literal ("{1,2,3}"): a batch is one parameter.
+std::string bigint_array(const std::vector<std::int64_t>& ids) {
+  std::string array = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i)
+      array += ',';
+    array += std::to_string(ids[i]);
+  }
+  return array + "}";
+}
+
+} // namespace
+
+outbox_store::outbox_store(const std::string& connection) : sql_(soci::postgresql, connection) {}
+
+std::vector<outbox_event> outbox_store::pending(std::size_t limit, id_range skip) {
+  std::vector<outbox_event> out;
+  if (limit == 0)
+    return out;
+  std::vector<long long> ids(limit);
+  std::vector<std::string> message_ids(limit), types(limit), payloads(limit), correlations(limit);
+  long long max_rows = static_cast<long long>(limit);
+  long long skip_first = skip.first, skip_last = skip.last;
+  soci::statement st = (sql_.prepare << "SELECT id, CAST(message_id AS text), type, payload,"
+                                        " correlation_id FROM outbox WHERE published_at IS NULL"
+                                        " AND NOT (id BETWEEN :first AND :last)"
+                                        " ORDER BY id LIMIT :n",
+                        soci::use(skip_first), soci::use(skip_last), soci::use(max_rows),
+                        soci::into(ids), soci::into(message_ids), soci::into(types),
+                        soci::into(payloads), soci::into(correlations));
+  // SOCI leaves a one-element vector untouched when no row comes back.
+  if (!st.execute(true))
+    return out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    out.push_back({ids[i], std::move(message_ids[i]), std::move(types[i]), std::move(payloads[i]),
+                   std::move(correlations[i])});
+  return out;
+}
+
+void outbox_store::mark_published(const std::vector<std::int64_t>& ids) {
+  if (ids.empty())
+    return;
+  auto array = bigint_array(ids);
+  sql_ << "UPDATE outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))",
+    soci::use(array);
+}
+
+std::int64_t outbox_store::backlog() {
+  long long n = 0;
+  sql_ << "SELECT count(*) FROM outbox WHERE published_at IS NULL", soci::into(n);
+  return n;
+}
+
+bool outbox_store::lead() {
+  constexpr long long relay_lock = 0x72656c6179; // "relay" in ASCII
+  int held = 0;
+  sql_ << "SELECT CAST(pg_try_advisory_lock(" << relay_lock << ") AS int)", soci::into(held);
+  return held == 1;
+}
+
+} // namespace platform

@@ -1,0 +1,39 @@
+#pragma once
+// The outbox as the relay sees it, over its own SOCI PostgreSQL session:
+// pending events oldest first, marking them published, the backlog, and the
+// relay leadership (one relay per database, however many replicas). Failures
+// are soci_error exceptions; the relay fails on them and is restarted.
+#include "platform.hpp"
+
+#include <soci/soci.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace platform {
+
+// The channel each create notifies on commit (pg_notify inside the create's
+// transaction) and each replica's outbox listener LISTENs to.
+inline constexpr const char* outbox_channel = "platform_outbox";
+
+class outbox_store {
+public:
+  explicit outbox_store(const std::string& connection);
+
+  // Up to `limit` unpublished events, oldest first, leaving out the ids in
+  // `skip` (the relay's events in flight: published, confirms not yet read).
+  std::vector<outbox_event> pending(std::size_t limit, id_range skip = {});
+  void mark_published(const std::vector<std::int64_t>& ids);
+  // Events committed and not yet confirmed by the broker.
+  std::int64_t backlog();
+  // True when this session holds, or now takes, the relay lock: one relay
+  // per database publishes, so replicas do not send each event twice and out
+  // of order. The lock lives as long as the session (a dead relay frees it).
+  bool lead();
+
+private:
+  soci::session sql_;
+};
+
+} // namespace platform
