@@ -260,9 +260,11 @@ TEST_F(rest_api, health_readiness_and_metrics) {
   auto h = c.Get("/healthz");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(body_of(h), json({{"status", "Healthy"}})) << "the same body in both services";
   auto r = c.Get("/readyz");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body_of(r), json({{"status", "Healthy"}, {"checks", {{"database", "up"}}}}));
   c.Get("/api/platforms/1");
   auto m = c.Get("/metrics");
   ASSERT_TRUE(m);
@@ -429,9 +431,9 @@ TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when
 
 TEST(outbox, a_commit_wakes_the_relay_without_waiting_for_its_poll) {
   auto& broker = support::rabbitmq();
-  const std::string queue = "it_outbox_doorbell";
-  auto o = options("it_doorbell");
-  o.extra_flags = {"--OutboxPollInterval=30s"}; // only the doorbell can be quick
+  const std::string queue = "it_outbox_commit_wake";
+  auto o = options("it_commit_wake");
+  o.extra_flags = {"--OutboxPollInterval=30s"}; // only the commit's wake can be quick
   service_process service(o);
   ASSERT_TRUE(service.wait_ready());
   platform_it::prepare_queue(broker, queue);
@@ -440,6 +442,22 @@ TEST(outbox, a_commit_wakes_the_relay_without_waiting_for_its_poll) {
 
   // Three creates, each after the relay went idle again.
   expect_each_create_published_within_a_second(service, reader, "bell");
+
+  // A platform written straight into the database (not through the REST
+  // API) is woken by its commit just the same.
+  soci::session sql{soci::postgresql, support::postgres().connection_string("it_commit_wake")};
+  soci::transaction tx{sql};
+  int id = 0;
+  sql << "INSERT INTO platforms (name, publisher, cost) VALUES ('by hand', 'x', 'y') RETURNING id",
+    soci::into(id);
+  std::string payload = json{{"Id", id}, {"Name", "by hand"}, {"Event", "Platform_Published"}}.dump();
+  sql << "INSERT INTO outbox (type, payload) VALUES ('Platform_Published', :p)", soci::use(payload);
+  tx.commit();
+  auto committed = std::chrono::steady_clock::now();
+  auto got = reader.take(1, 5s);
+  ASSERT_EQ(got.size(), 1u) << "not published within 5 s";
+  EXPECT_EQ(json::parse(got[0].body)["Id"], id);
+  EXPECT_LT(std::chrono::steady_clock::now() - committed, 1s);
 }
 
 TEST(outbox, replicas_on_one_database_publish_each_event_once_and_a_standby_takes_over) {
@@ -553,7 +571,7 @@ TEST(command_client, each_created_platform_is_posted_to_the_command_service) {
 TEST(database_outage, requests_get_503_within_the_deadline_and_the_service_recovers) {
   auto& pg = support::postgres();
   auto opts = options("it_db_outage");
-  opts.extra_flags.push_back("--DatabaseTimeout=1s");
+  opts.extra_flags.push_back("--RequestTimeout=1s");
   service_process service(opts);
   ASSERT_TRUE(service.wait_ready());
 
@@ -568,7 +586,11 @@ TEST(database_outage, requests_get_503_within_the_deadline_and_the_service_recov
     t0 = std::chrono::steady_clock::now();
     expect_problem(post_json(c, R"({"name":"n","publisher":"p","cost":"c"})"), 503, "POST");
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
-    expect_problem(c.Get("/readyz"), 503, "readyz");
+    auto ready = c.Get("/readyz");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 503);
+    EXPECT_EQ(body_of(ready)["status"], "Unhealthy");
+    EXPECT_NE(body_of(ready)["checks"]["database"], "up") << ready->body;
   }
   expect_problem(c.Get("/api/platforms", {{"X-Request-Id", "it-outage-http"}}), 503, "GET all");
   auto line = service.process().wait_for_line("request_id=it-outage-http", 10s);

@@ -55,7 +55,7 @@ TEST(migrations, first_start_applies_them_and_seeds_three_platforms) {
     EXPECT_EQ(applied_version(sql), 0);
   }
   auto applied = migrate(conn);
-  EXPECT_EQ(applied, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(applied, (std::vector<int>{1, 2, 3, 4}));
   EXPECT_TRUE(migrate(conn).empty()) << "a second run applies nothing";
   soci::session sql{soci::postgresql, conn};
   EXPECT_EQ(applied_version(sql), latest_version());
@@ -79,14 +79,14 @@ TEST(migrations, two_replicas_migrating_at_once_apply_each_once) {
   auto b = std::async(std::launch::async, [conn] { return migrate(conn); });
   auto applied_a = a.get();
   auto applied_b = b.get();
-  EXPECT_EQ(applied_a.size() + applied_b.size(), 3u);
+  EXPECT_EQ(applied_a.size() + applied_b.size(), 4u);
   EXPECT_TRUE(applied_a.empty() || applied_b.empty());
   platform_store store{conn};
   EXPECT_EQ(store.all().size(), 3u);
   soci::session sql{soci::postgresql, conn};
   int recorded = 0;
   sql << "SELECT count(*) FROM schema_migrations", soci::into(recorded);
-  EXPECT_EQ(recorded, 3);
+  EXPECT_EQ(recorded, 4);
 }
 
 TEST(schema_status, is_current_once_the_latest_version_is_applied) {
@@ -141,8 +141,16 @@ TEST(platform_store, a_commit_notifies_every_listener_and_a_rollback_none) {
   for (int i = 0; i < 3; ++i)
     store.create({"n" + std::to_string(i), "p", "c"}, "");
   EXPECT_TRUE(first.wait(2s));
-  EXPECT_FALSE(first.wait(50ms)) << "a burst of commits is consumed as one wake";
+  int wakes = 1;
+  while (first.wait(200ms))
+    ++wakes;
+  EXPECT_LE(wakes, 3) << "at most one wake per commit (often fewer: a burst is read at once)";
   EXPECT_TRUE(second.wait(2s)) << "each replica's listener hears it";
+
+  // An outbox row written any other way wakes the relays just the same.
+  soci::session sql{soci::postgresql, conn};
+  sql << "INSERT INTO outbox (type, payload) VALUES ('Platform_Published', '{}')";
+  EXPECT_TRUE(first.wait(2s));
 }
 
 TEST(notification_listener, a_stopped_server_fails_it) {

@@ -10,11 +10,14 @@ TEST(relay_leadership, stands_by_once_then_leads_for_good) {
   relay_leadership l;
   using change = relay_leadership::change;
   EXPECT_FALSE(l.leading());
+  EXPECT_FALSE(l.standing_by()) << "not tried yet";
   EXPECT_EQ(l.observe(false), change::standing_by);
+  EXPECT_TRUE(l.standing_by());
   EXPECT_EQ(l.observe(false), change::none) << "the standby is told once";
   EXPECT_FALSE(l.leading());
   EXPECT_EQ(l.observe(true), change::took_lead);
   EXPECT_TRUE(l.leading());
+  EXPECT_FALSE(l.standing_by());
   EXPECT_EQ(l.observe(true), change::none);
   EXPECT_EQ(l.observe(false), change::none) << "the lock lives as long as the session";
   EXPECT_TRUE(l.leading());

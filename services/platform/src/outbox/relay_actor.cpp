@@ -193,10 +193,13 @@ void run_round(relay_actor self, const relay_config& cfg) {
     throw;
   }
   st.idle = !more;
+  // Until the schema is current, look again soon rather than at the next poll.
+  auto wait = st.schema->current() ? cfg.poll_interval
+                                   : std::min(cfg.poll_interval, std::chrono::milliseconds{100});
   if (more)
     self->send(self, tick_atom::value, ++st.round);
   else
-    self->delayed_send(self, cfg.poll_interval, tick_atom::value, ++st.round);
+    self->delayed_send(self, wait, tick_atom::value, ++st.round);
 }
 
 outbox_relay_actor::behavior_type relay(relay_actor self, relay_config cfg,
@@ -223,8 +226,9 @@ outbox_relay_actor::behavior_type relay(relay_actor self, relay_config cfg,
         run_round(self, cfg);
     },
     [=](wake_atom) {
-      // A standby's poll keeps trying the lock; only a leader acts on wakes.
-      if (self->state.leadership.leading() && self->state.idle)
+      // A standby's poll keeps trying the lock: it would only try again on
+      // every commit, so only a leader (or a relay yet to try) acts on wakes.
+      if (self->state.idle && !self->state.leadership.standing_by())
         run_round(self, cfg);
     },
   };

@@ -17,6 +17,8 @@ public:
   // The outcome of the latest try for the lock (only tried while not leading).
   change observe(bool held);
   bool leading() const { return leading_; }
+  // Tried and found another relay holding the lock.
+  bool standing_by() const { return standing_by_ && !leading_; }
 
 private:
   bool leading_ = false;

@@ -13,8 +13,8 @@
 
 namespace platform {
 
-// The channel each create notifies on commit (pg_notify inside the create's
-// transaction) and each replica's outbox listener LISTENs to.
+// The channel every commit adding outbox rows notifies (the outbox's trigger,
+// migrations/004_notify_outbox.sql) and each replica's outbox listener LISTENs to.
 inline constexpr const char* outbox_channel = "platform_outbox";
 
 class outbox_store {

@@ -1,7 +1,5 @@
 #include "store/platform_store.hpp"
 
-#include "store/outbox_store.hpp"
-
 #include <soci/postgresql/soci-postgresql.h>
 
 namespace platform {
@@ -84,12 +82,8 @@ platform_record platform_store::create(const new_platform& p, const std::string&
     soci::use(p.name), soci::use(p.publisher), soci::use(p.cost), soci::into(created.id);
   std::string type = platform_published;
   auto payload = published_event(created);
-  std::string channel = outbox_channel;
-  // The notification leaves with the commit: the relay hears of this event
-  // at once, whichever replica it runs in.
-  sql_ << "WITH event AS (INSERT INTO outbox (type, payload, correlation_id)"
-          " VALUES (:t, :p, :c)) SELECT pg_notify(:channel, '')",
-    soci::use(type), soci::use(payload), soci::use(correlation_id), soci::use(channel);
+  sql_ << "INSERT INTO outbox (type, payload, correlation_id) VALUES (:t, :p, :c)",
+    soci::use(type), soci::use(payload), soci::use(correlation_id);
   tx.commit();
   return created;
 }

@@ -28,9 +28,8 @@ public:
   // Up to `limit` platforms with ids above `after_id`, ascending (keyset paging).
   std::vector<platform_record> page(std::int32_t after_id, std::size_t limit);
   std::optional<platform_record> find(std::int32_t id);
-  // In one transaction: the platform, its Platform_Published outbox row, and
-  // a notification on the outbox channel, which PostgreSQL delivers to every
-  // listening replica when (and only if) the transaction commits.
+  // The platform and its Platform_Published outbox row in one transaction;
+  // the commit notifies the relays (the outbox's trigger, migration 004).
   platform_record create(const new_platform& p, const std::string& correlation_id);
 
 private:
