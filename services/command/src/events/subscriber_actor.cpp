@@ -29,24 +29,24 @@ const std::string name = "command.subscriber";
 
 void declare_topology(amqp::connection& c, const subscriber_config& config) {
   amqp::exchange_options trigger;
-  trigger.durable = config.exchange_durable;
-  c.declare_exchange(config.exchange, trigger);
+  trigger.durable = config.broker.durable_exchange;
+  c.declare_exchange(config.broker.exchange, trigger);
   c.declare_exchange(dead_letter_exchange(config));
   c.declare_queue(dead_letter_queue(config));
   c.bind_queue(dead_letter_queue(config), dead_letter_exchange(config));
   amqp::queue_options queue;
   queue.dead_letter_exchange = dead_letter_exchange(config);
   c.declare_queue(config.queue, queue);
-  c.bind_queue(config.queue, config.exchange);
+  c.bind_queue(config.queue, config.broker.exchange);
 }
 
 // One connected instance: deliveries out to the processor, results back.
 class consumer {
 public:
-  consumer(caf::blocking_actor* self, const subscriber_config& config, actors::handle processor,
-           shared::metrics::counter_family& events)
-    : self_(self), config_(config), processor_(std::move(processor)), events_(events),
-      conn_(config.broker) {
+  consumer(caf::blocking_actor* self, const subscriber_config& config,
+           const actors::handle& processor, shared::metrics::counter_family& events)
+    : self_(self), config_(config), processor_(processor.as<event_processor_actor>()),
+      events_(events), conn_(config.broker.connection) {
     declare_topology(conn_, config);
     conn_.qos(config.prefetch);
     conn_.consume(config.queue);
@@ -70,7 +70,7 @@ private:
       if (!d)
         return;
       in_flight_.emplace(d->delivery_tag, flight{clock::now(), d->props.correlation_id});
-      self_->send(processor_.actor(), process_atom::value, d->delivery_tag, std::move(d->body));
+      self_->send(processor_, process_atom::value, d->delivery_tag, std::move(d->body));
     }
   }
 
@@ -146,7 +146,7 @@ private:
 
   caf::blocking_actor* self_;
   const subscriber_config& config_;
-  actors::handle processor_;
+  event_processor_actor processor_;
   shared::metrics::counter_family& events_;
   amqp::connection conn_;
   struct flight {
@@ -163,10 +163,10 @@ void subscriber(caf::blocking_actor* self, subscriber_config config, actors::han
   auto& events = metrics->counter("command_events_total",
                                   "Events from the bus by outcome", {"outcome"});
   try {
-    consumer c{self, config, std::move(processor), events};
+    consumer c{self, config, processor, events};
     status->consuming = true;
     actors::log::info(name, "consuming", {{"broker", c.peer()}, {"queue", config.queue},
-                                          {"exchange", config.exchange},
+                                          {"exchange", config.broker.exchange},
                                           {"prefetch", config.prefetch}});
     // A gap may have opened while we were away: let the sync close it.
     caf::anon_send(platform_sync.actor(), sync_atom::value);
