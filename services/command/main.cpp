@@ -9,28 +9,25 @@
 //     command.subscriber     durable queue, acks after commit, dead-letters poison
 //   command.rest             /api/c/..., healthz, readyz, metrics
 #include "config.hpp"
+#include "events/event_processor_actor.hpp"
+#include "events/subscriber_actor.hpp"
+#include "rest/commands_api.hpp"
 #include "store/command_store.hpp"
 #include "store/repository_actor.hpp"
+#include "sync/platform_sync_actor.hpp"
 
 #include <actors/service.hpp>
+#include <shared/http/rest_controller_actor.hpp>
+#include <shared/metrics/registry.hpp>
+#include <shared/metrics/supervision.hpp>
 
 namespace {
 
 using namespace std::chrono_literals;
 
-std::shared_ptr<shared::metrics::registry> make_metrics() {
-  auto m = std::make_shared<shared::metrics::registry>();
-  m->collect("actor_restarts_total", "Restarts per supervised actor", "counter", {"actor"}, [] {
-    std::vector<std::pair<shared::metrics::label_values, double>> out;
-    for (auto& [child, n] : actors::restart_counts())
-      out.push_back({{child}, static_cast<double>(n)});
-    return out;
-  });
-  return m;
-}
-
 actors::supervisor_spec supervision(actors::service_context& ctx, const command::config& cfg) {
-  auto metrics = make_metrics();
+  auto metrics = std::make_shared<shared::metrics::registry>();
+  auto restarts = shared::metrics::restart_counter(*metrics);
   auto subscriber_status = std::make_shared<command::subscriber_status>();
   // The in-memory store is the process's own: the REST reads are served from
   // a copy the repository keeps (no actor hop), and a keeper session holds the
@@ -44,6 +41,9 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
   auto sync = ctx.make_handle("command.platform_sync");
   auto subscriber = ctx.make_handle("command.subscriber");
   auto rest = ctx.make_handle("command.rest");
+  auto api = std::make_shared<command::commands_api>(
+    ctx.system(), command::commands_api_deps{repository, view, subscriber_status, metrics},
+    cfg.rest.request_timeout);
 
   actors::supervisor_spec bus;
   bus.name = "command.bus";
@@ -52,6 +52,7 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
   // stays far below the intensity limit.
   bus.intensity = {100, 60s};
   bus.backoff = {200ms, 5s, 0.2};
+  bus.observer = restarts;
   bus.children = {actors::child(subscriber, [=](caf::actor_system& sys) {
     return command::spawn_subscriber(sys, cfg.subscriber, processor, sync, subscriber_status,
                                      metrics);
@@ -60,11 +61,12 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
   actors::supervisor_spec root;
   root.name = "command.supervisor";
   root.strategy = actors::strategy::one_for_one;
+  root.observer = restarts;
   root.children = {
     actors::child(repository,
                   [=](caf::actor_system& sys) {
                     (void) keeper; // held as long as the tree
-                    return command::spawn_repository(sys, {cfg.database, view});
+                    return command::spawn_repository(sys, cfg.database, view);
                   }),
     actors::child(processor,
                   [=](caf::actor_system& sys) {
@@ -77,8 +79,8 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
     actors::supervisor_child(bus),
     actors::child(rest,
                   [=](caf::actor_system& sys) {
-                    return command::spawn_rest_controller(
-                      sys, cfg.rest, {repository, view, subscriber_status, metrics});
+                    return shared::http::spawn_rest_controller(sys, "command.rest", cfg.rest,
+                                                               api, metrics);
                   }),
   };
   return root;

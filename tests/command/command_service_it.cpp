@@ -1,7 +1,8 @@
 // The real command-service binary on loopback ports, against the fixture's
 // RabbitMQ and an in-test GrpcPlatform server built from the same proto:
 // every route, events from the bus, dead-lettering, a broker killed under
-// it, the service stopped while events pile up, and the periodic sync.
+// it, a store that fails, the service stopped while events pile up, and the
+// periodic sync.
 #include "child_process.hpp"
 #include <tcp_proxy.hpp>
 
@@ -138,7 +139,7 @@ public:
              "--RabbitMQUser=" + b.user,
              "--RabbitMQPassword=" + b.password,
              "--RabbitMQQueue=" + queue_,
-             "--RabbitMQHeartbeat=5",
+             "--RabbitMQHeartbeat=5s",
              "--GrpcPlatform=http://127.0.0.1:" + std::to_string(grpc_port),
              "--PlatformSyncInterval=500ms"};
     args_.insert(args_.end(), extra.begin(), extra.end());
@@ -323,7 +324,11 @@ TEST(command_service, every_route_answers_its_successes_and_errors) {
   auto health = cli.Get("/healthz");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
-  EXPECT_EQ(svc.get_json("/readyz")["checks"]["subscriber"], "consuming");
+  EXPECT_EQ(json::parse(health->body), json::parse(R"({"status":"Healthy"})"));
+  auto ready = svc.get_json("/readyz");
+  EXPECT_EQ(ready["status"], "Healthy");
+  EXPECT_EQ(ready["checks"]["repository"], "up");
+  EXPECT_EQ(ready["checks"]["subscriber"], "consuming");
   auto metrics = cli.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("http_requests_total{method=\"POST\",route=\"/api/c/platforms/{platformId}/commands\",status=\"201\"} 1"),
@@ -499,6 +504,36 @@ TEST(command_service, the_postgresql_store_serves_events_and_commands_and_keeps_
   svc.stop();
 }
 
+TEST(command_service, a_store_that_fails_is_a_503_problem_and_the_service_not_ready) {
+  grpc_platforms grpc;
+  auto& pg = support::postgres();
+  pg.create_database("command_service_it_outage");
+  // A short RequestTimeout: both calls below are answered well before the
+  // repository's restarts (it cannot reopen its session) exhaust their budget.
+  command_service svc{"cmd-it-store-outage", grpc.port(),
+                      {"--ConnectionStrings__CommandsConn="
+                         + pg.connection_string("command_service_it_outage"),
+                       "--RequestTimeout=500ms"}};
+  svc.get_json("/api/c/platforms/1/commands", 404);
+
+  pg.stop();
+  auto failed = svc.client().Get("/api/c/platforms/1/commands");
+  auto ready = svc.client().Get("/readyz");
+  pg.start(); // before asserting: the tests after this one need it
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 503) << failed->body;
+  EXPECT_EQ(failed->get_header_value("Content-Type"), "application/problem+json");
+  auto problem = json::parse(failed->body);
+  EXPECT_EQ(problem["status"], 503);
+  EXPECT_EQ(problem["title"], "Service Unavailable");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503) << ready->body;
+  auto readiness = json::parse(ready->body);
+  EXPECT_EQ(readiness["status"], "Unhealthy");
+  EXPECT_NE(readiness["checks"]["repository"], "up");
+  EXPECT_EQ(readiness["checks"]["subscriber"], "consuming");
+}
+
 TEST(command_service, platform_sync_runs_over_tls_with_the_configured_ca_and_fails_without_it) {
   self_signed server_cert{"grpc"}, other_cert{"other"};
   grpc_platforms grpc{server_cert.server_credentials()};
@@ -538,9 +573,9 @@ TEST(command_service, a_silently_dropped_broker_link_is_noticed_by_heartbeats_wi
   grpc_platforms grpc;
   auto& b = support::rabbitmq();
   support::tcp_proxy link{b.host(), b.port()};
-  const auto heartbeat = 5s; // the setting's minimum
+  const auto heartbeat = 5s;
   command_service svc{"cmd-it-heartbeat", grpc.port(),
-                      {"--RabbitMQPort=" + std::to_string(link.port()), "--RabbitMQHeartbeat=5"}};
+                      {"--RabbitMQPort=" + std::to_string(link.port()), "--RabbitMQHeartbeat=5s"}};
   publish({event(41, "before the drop")});
   ASSERT_TRUE(eventually([&] { return svc.has_platform(41); }, 3s));
   auto from_line = svc.process().lines().size();

@@ -16,16 +16,7 @@ std::string read_file(const std::string& setting, const std::string& path) {
 }
 
 void read_bus(actors::settings& s, subscriber_config& c) {
-  auto& b = c.broker;
-  b.host = s.text("RabbitMQHost", "localhost", "RabbitMQ host");
-  b.port = s.port("RabbitMQPort", 5672, "RabbitMQ AMQP port");
-  b.user = s.text("RabbitMQUser", "guest", "RabbitMQ user");
-  b.password = s.secret("RabbitMQPassword", "guest", "RabbitMQ password");
-  b.heartbeat = std::chrono::seconds{s.integer(
-    "RabbitMQHeartbeat", 10, 5, 20, "AMQP heartbeat in seconds: a dead broker is noticed within two")};
-  b.name = "command-service";
-  c.exchange_durable = s.boolean("RabbitMQDurableExchange", true,
-                                 "declare `trigger` durable (false: the course's declaration)");
+  c.broker = shared::amqp::read_broker_config(s, "command-service");
   c.queue = s.text("RabbitMQQueue", "command-service",
                    "durable queue bound to `trigger`; rejects go to <queue>.dlx -> <queue>.dead");
   c.prefetch = static_cast<std::uint16_t>(
@@ -56,9 +47,7 @@ config read_config(actors::settings& s) {
   c.database = s.connection_string("ConnectionStrings__CommandsConn", ":memory:",
                                    "\":memory:\" (SQLite in memory), sqlite:<file> or a "
                                    "PostgreSQL connection string");
-  c.rest.port = s.port("HttpPort", 6000, "REST API listen port");
-  c.rest.request_timeout = s.duration("RequestTimeout", c.rest.request_timeout,
-                                      "deadline of each call into the repository");
+  c.rest = shared::http::read_rest_config(s, 6000);
   c.processor.repository_timeout = c.rest.request_timeout;
   c.sync.repository_timeout = c.rest.request_timeout;
   read_bus(s, c.subscriber);

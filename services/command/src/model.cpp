@@ -9,22 +9,19 @@ caf::error make_error(errc code, std::string context) {
           caf::make_message(std::move(context))};
 }
 
-bool is(const caf::error& err, errc code) {
-  return err.category() == caf::atom("command") && err.code() == static_cast<std::uint8_t>(code);
-}
-
 namespace {
 
-// Names our codes in actors::describe and in system.render.
-[[maybe_unused]] const bool errors_named = [] {
-  actors::register_error_category(caf::atom("command"), [](std::uint8_t code) -> std::string {
+// Names and classifies our codes for actors::describe, kind_of and system.render.
+[[maybe_unused]] const bool errors_registered = [] {
+  using actors::error_kind;
+  auto describe = [](std::uint8_t code) -> actors::error_code {
     switch (static_cast<errc>(code)) {
-      case errc::unknown_platform: return "unknown_platform";
-      case errc::unknown_command: return "unknown_command";
-      case errc::database: return "database";
+      case errc::unknown_platform: return {"unknown_platform", error_kind::not_found};
+      case errc::unknown_command: return {"unknown_command", error_kind::not_found};
     }
     return "command_error_" + std::to_string(code);
-  });
+  };
+  actors::register_error_category(caf::atom("command"), describe);
   return true;
 }();
 

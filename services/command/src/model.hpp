@@ -48,16 +48,16 @@ typename Inspector::result_type inspect(Inspector& f, command_record& x) {
   return f(caf::meta::type_name("command_record"), x.id, x.platform_id, x.how_to, x.command_line);
 }
 
-// Errors of the Command Service (category atom "command").
+// Errors of the Command Service (category atom "command"), both not_found
+// for actors::kind_of (so 404). A store that fails fails the repository: the
+// caller sees the runtime's error, which is unavailable (503).
 enum class errc : std::uint8_t {
   unknown_platform = 1,
   unknown_command,
-  database, // the store failed; the message says how
 };
 
 // Declared right after the enum: CAF caches has_make_error<errc> on first use.
 caf::error make_error(errc code, std::string context);
-bool is(const caf::error& err, errc code);
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;

@@ -1,6 +1,7 @@
 #include "events/event_processor_actor.hpp"
 
 #include "events/event_parser.hpp"
+#include "store/repository_actor.hpp"
 
 #include <actors/supervisor.hpp>
 
@@ -26,6 +27,7 @@ event_processor_actor::behavior_type
 event_processor(event_processor_actor::stateful_pointer<event_processor_state> self,
                 event_processor_config config, actors::handle repository) {
   actors::fail_on_exception(self);
+  auto store = repository.as<repository_actor>(); // the handle's front: the same across restarts
   return {
     [=](process_atom, std::uint64_t tag, const std::string& body) -> caf::result<event_result> {
       auto event = parse_event(body);
@@ -36,7 +38,7 @@ event_processor(event_processor_actor::stateful_pointer<event_processor_state> s
       auto p = std::get<platform_published>(event).p;
       auto detail = "platform " + std::to_string(p.id);
       auto rp = self->make_response_promise<event_result>();
-      self->request(repository.actor(), config.repository_timeout, add_atom::value, p)
+      self->request(store, config.repository_timeout, add_atom::value, p)
         .then(
           [=](bool added) mutable {
             rp.deliver(event_result{tag, added ? event_outcome::applied : event_outcome::duplicate,

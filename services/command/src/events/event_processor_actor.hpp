@@ -2,13 +2,13 @@
 // command.event_processor: turns one event body from the bus into its effect
 // on the store and reports what happened, so that the subscriber acks only
 // what is committed and dead-letters what can never be processed.
+#include "config.hpp"
 #include "model.hpp"
 
 #include <actors/handle.hpp>
 
 #include <caf/all.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -37,10 +37,6 @@ typename Inspector::result_type inspect(Inspector& f, event_result& x) {
 // A store failure answers with an error instead of a result.
 using event_processor_actor = caf::typed_actor<
   caf::replies_to<process_atom, std::uint64_t, std::string>::with<event_result>>;
-
-struct event_processor_config {
-  std::chrono::milliseconds repository_timeout{2'000};
-};
 
 caf::actor spawn_event_processor(caf::actor_system& sys, event_processor_config config,
                                  actors::handle repository);

@@ -1,11 +1,11 @@
 #include "events/subscriber_actor.hpp"
 
+#include "events/delivery_tracker.hpp"
 #include "events/event_processor_actor.hpp"
 
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
 
-#include <map>
 #include <utility>
 #include <vector>
 
@@ -22,31 +22,30 @@ std::string dead_letter_queue(const subscriber_config& config) {
 namespace {
 
 namespace amqp = shared::amqp;
-using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 const std::string name = "command.subscriber";
 
 void declare_topology(amqp::connection& c, const subscriber_config& config) {
   amqp::exchange_options trigger;
-  trigger.durable = config.exchange_durable;
-  c.declare_exchange(config.exchange, trigger);
+  trigger.durable = config.broker.durable_exchange;
+  c.declare_exchange(config.broker.exchange, trigger);
   c.declare_exchange(dead_letter_exchange(config));
   c.declare_queue(dead_letter_queue(config));
   c.bind_queue(dead_letter_queue(config), dead_letter_exchange(config));
   amqp::queue_options queue;
   queue.dead_letter_exchange = dead_letter_exchange(config);
   c.declare_queue(config.queue, queue);
-  c.bind_queue(config.queue, config.exchange);
+  c.bind_queue(config.queue, config.broker.exchange);
 }
 
 // One connected instance: deliveries out to the processor, results back.
 class consumer {
 public:
-  consumer(caf::blocking_actor* self, const subscriber_config& config, actors::handle processor,
-           shared::metrics::counter_family& events)
-    : self_(self), config_(config), processor_(std::move(processor)), events_(events),
-      conn_(config.broker) {
+  consumer(caf::blocking_actor* self, const subscriber_config& config,
+           const actors::handle& processor, shared::metrics::counter_family& events)
+    : self_(self), config_(config), processor_(processor.as<event_processor_actor>()),
+      events_(events), conn_(config.broker.connection), in_flight_(config.event_timeout) {
     declare_topology(conn_, config);
     conn_.qos(config.prefetch);
     conn_.consume(config.queue);
@@ -69,8 +68,8 @@ private:
       auto d = conn_.next(in_flight_.empty() ? config_.poll : 0ms);
       if (!d)
         return;
-      in_flight_.emplace(d->delivery_tag, flight{clock::now(), d->props.correlation_id});
-      self_->send(processor_.actor(), process_atom::value, d->delivery_tag, std::move(d->body));
+      in_flight_.track(d->delivery_tag, std::move(d->props.correlation_id));
+      self_->send(processor_, process_atom::value, d->delivery_tag, std::move(d->body));
     }
   }
 
@@ -92,17 +91,16 @@ private:
   }
 
   void settle(const event_result& r) {
-    auto f = in_flight_.find(r.delivery_tag);
-    if (f == in_flight_.end())
+    auto request_id = in_flight_.settle(r.delivery_tag);
+    if (!request_id)
       throw std::runtime_error("a result for delivery " + std::to_string(r.delivery_tag)
                                + ", which is not in flight");
     if (r.outcome == event_outcome::rejected)
       conn_.reject(r.delivery_tag, false);
     else
       conn_.ack(r.delivery_tag);
-    log_outcome(r, f->second.request_id);
+    log_outcome(r, *request_id);
     events_.inc({to_string(r.outcome)});
-    in_flight_.erase(f);
   }
 
   // One line per event, carrying the request id that came with it (the
@@ -131,29 +129,16 @@ private:
   }
 
   void check_deadline() {
-    if (in_flight_.empty())
-      return;
-    auto oldest = std::min_element(in_flight_.begin(), in_flight_.end(),
-                                   [](auto& a, auto& b) { return a.second.sent < b.second.sent; });
-    if (clock::now() - oldest->second.sent <= config_.event_timeout)
-      return;
-    auto what = "delivery " + std::to_string(oldest->first);
-    if (!oldest->second.request_id.empty())
-      what += " (request_id " + oldest->second.request_id + ")";
-    throw std::runtime_error(what + " not processed within "
-                             + std::to_string(config_.event_timeout.count()) + "ms");
+    if (auto late = in_flight_.overdue())
+      throw std::runtime_error(*late);
   }
 
   caf::blocking_actor* self_;
   const subscriber_config& config_;
-  actors::handle processor_;
+  event_processor_actor processor_;
   shared::metrics::counter_family& events_;
   amqp::connection conn_;
-  struct flight {
-    clock::time_point sent;  // to the processor
-    std::string request_id; // the delivery's correlation_id
-  };
-  std::map<std::uint64_t, flight> in_flight_; // by delivery tag
+  delivery_tracker in_flight_;
   bool stopping_ = false;
 };
 
@@ -163,10 +148,10 @@ void subscriber(caf::blocking_actor* self, subscriber_config config, actors::han
   auto& events = metrics->counter("command_events_total",
                                   "Events from the bus by outcome", {"outcome"});
   try {
-    consumer c{self, config, std::move(processor), events};
+    consumer c{self, config, processor, events};
     status->consuming = true;
     actors::log::info(name, "consuming", {{"broker", c.peer()}, {"queue", config.queue},
-                                          {"exchange", config.exchange},
+                                          {"exchange", config.broker.exchange},
                                           {"prefetch", config.prefetch}});
     // A gap may have opened while we were away: let the sync close it.
     caf::anon_send(platform_sync.actor(), sync_atom::value);

@@ -11,28 +11,18 @@
 // with backoff, and the new instance reconnects, redeclares, rebinds and
 // resumes; unacked deliveries come back redelivered. Each (re)connect asks
 // the platform sync for a full sync, closing any gap.
+#include "config.hpp"
+
 #include <actors/handle.hpp>
-#include <shared/amqp/connection.hpp>
 #include <shared/metrics/registry.hpp>
 
 #include <caf/all.hpp>
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <string>
 
 namespace command {
-
-struct subscriber_config {
-  shared::amqp::connection_options broker;
-  std::string exchange = "trigger";
-  bool exchange_durable = true; // false: the course's declaration
-  std::string queue = "command-service";
-  std::uint16_t prefetch = 256;
-  std::chrono::milliseconds event_timeout{5'000};
-  std::chrono::milliseconds poll{200}; // longest wait in the library: the mailbox stays responsive
-};
 
 // Where rejected deliveries go: `<queue>.dlx` (fanout) into `<queue>.dead`.
 std::string dead_letter_exchange(const subscriber_config& config);

@@ -21,16 +21,17 @@ caf::error unknown_platform(std::int32_t id) {
 }
 
 repository_actor::behavior_type
-repository(repository_actor::stateful_pointer<repository_state> self, repository_config config) {
+repository(repository_actor::stateful_pointer<repository_state> self, const std::string& database,
+           std::shared_ptr<read_model> view) {
   actors::fail_on_exception(self);
   auto& st = self->state;
-  st.db = open_session(config.database);
+  st.db = open_session(database);
   st.store = std::make_unique<command_store>(*st.db);
   st.store->migrate();
-  st.view = config.view;
+  st.view = std::move(view);
   if (st.view)
     st.view->reset(st.store->platforms(), st.store->all_commands());
-  actors::log::info(st.name, "opened", {{"database", actors::mask_password(config.database)}});
+  actors::log::info(st.name, "opened", {{"database", actors::mask_password(database)}});
   return {
     [=](add_atom, const platform& p) {
       auto added = self->state.store->add_platform(p);
@@ -76,8 +77,10 @@ repository(repository_actor::stateful_pointer<repository_state> self, repository
 
 } // namespace
 
-caf::actor spawn_repository(caf::actor_system& sys, repository_config config) {
-  return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(repository, std::move(config)));
+caf::actor spawn_repository(caf::actor_system& sys, std::string database,
+                            std::shared_ptr<read_model> view) {
+  return caf::actor_cast<caf::actor>(
+    sys.spawn<caf::detached>(repository, std::move(database), std::move(view)));
 }
 
 std::shared_ptr<soci::session> keep_database(const std::string& database) {

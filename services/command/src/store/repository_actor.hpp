@@ -27,13 +27,10 @@ using repository_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom, std::int32_t, std::int32_t>::with<command_record>,
   caf::replies_to<ping_atom>::with<caf::ok_atom>>;
 
-struct repository_config {
-  std::string database;              // see open_session()
-  std::shared_ptr<read_model> view;  // kept up to date after each commit, when set
-};
-
-// Runs on its own thread (queries block).
-caf::actor spawn_repository(caf::actor_system& sys, repository_config config);
+// Runs on its own thread (queries block). `database` as open_session() takes
+// it; `view`, when set, is kept up to date after each commit.
+caf::actor spawn_repository(caf::actor_system& sys, std::string database,
+                            std::shared_ptr<read_model> view);
 
 // For the in-memory database: a session that keeps it alive while the
 // repository restarts (hold it as long as the service runs). Null otherwise.

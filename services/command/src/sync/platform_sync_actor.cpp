@@ -1,5 +1,7 @@
 #include "sync/platform_sync_actor.hpp"
 
+#include "store/repository_actor.hpp"
+
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
@@ -44,7 +46,8 @@ void sync_now(sync_self self, const platform_sync_config& config, const actors::
     return failed(self, config, run, e.what());
   }
   auto fetched = platforms.size();
-  self->request(repository.actor(), config.repository_timeout, add_atom::value, std::move(platforms))
+  self->request(repository.as<repository_actor>(), config.repository_timeout, add_atom::value,
+                std::move(platforms))
     .then(
       [=](std::size_t added) {
         auto& st = self->state;

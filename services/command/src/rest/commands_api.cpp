@@ -1,4 +1,4 @@
-#include "rest/command_api.hpp"
+#include "rest/commands_api.hpp"
 
 #include <actors/bridge.hpp>
 #include <actors/errors.hpp>
@@ -38,15 +38,6 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json; charset=utf-8");
 }
 
-int status_of(const caf::error& err) {
-  if (is(err, errc::unknown_platform) || is(err, errc::unknown_command))
-    return 404;
-  if (err.category() == caf::atom("actors")
-      && err.code() != static_cast<std::uint8_t>(actors::errc::unhandled_exception))
-    return 503; // down, restarting, overloaded or too slow: try again
-  return 500;
-}
-
 // The route's ids: 400 unless each is a positive 32-bit integer.
 std::optional<std::vector<std::int32_t>> ids_of(const httplib::Request& req,
                                                 httplib::Response& res) {
@@ -74,59 +65,53 @@ std::string unknown_platform_text(std::int32_t id) {
 
 } // namespace
 
-command_api::command_api(caf::actor_system& sys, command_api_deps deps,
-                         std::chrono::milliseconds request_timeout)
+commands_api::commands_api(caf::actor_system& sys, commands_api_deps deps,
+                           std::chrono::milliseconds request_timeout)
   : sys_(sys), deps_(std::move(deps)), timeout_(request_timeout) {}
 
 template <class T, class... Ts>
-std::optional<T> command_api::call(httplib::Response& res, Ts&&... xs) {
+std::optional<T> commands_api::call(httplib::Response& res, std::string_view during, Ts&&... xs) {
   auto r = actors::call<T>(sys_, deps_.repository, timeout_, std::forward<Ts>(xs)...);
   if (r)
     return std::move(*r);
-  auto status = status_of(r.error());
-  if (status == 404)
-    not_found(res, actors::describe(r.error()));
-  else {
-    actors::log::error(log_name, "repository_failed",
-                       {{"error", actors::describe(r.error())}, {"request_id", http::request_id(res)}});
-    http::reply(res, http::make_problem(status, actors::describe(r.error())));
-  }
+  http::reply_error(res, r.error(), log_name, during);
   return std::nullopt;
 }
 
-std::vector<http::route> command_api::routes() {
-  auto bind = [this](void (command_api::*f)(const httplib::Request&, httplib::Response&)) {
+std::vector<http::route> commands_api::routes() {
+  auto bind = [this](void (commands_api::*f)(const httplib::Request&, httplib::Response&)) {
     return [this, f](const httplib::Request& req, httplib::Response& res) { (this->*f)(req, res); };
   };
-  return {
-    {"/api/c/platforms/?", "/api/c/platforms", bind(&command_api::list_platforms),
-     bind(&command_api::inbound_test)},
+  std::vector<http::route> routes = {
+    {"/api/c/platforms/?", "/api/c/platforms", bind(&commands_api::list_platforms),
+     bind(&commands_api::inbound_test)},
     {"/api/c/platforms/([^/]+)/commands/?", "/api/c/platforms/{platformId}/commands",
-     bind(&command_api::list_commands), bind(&command_api::create_command)},
+     bind(&commands_api::list_commands), bind(&commands_api::create_command)},
     {"/api/c/platforms/([^/]+)/commands/([^/]+)",
-     "/api/c/platforms/{platformId}/commands/{commandId}", bind(&command_api::get_command), nullptr},
-    {"/healthz", "/healthz", bind(&command_api::healthz), nullptr},
-    {"/readyz", "/readyz", bind(&command_api::readyz), nullptr},
-    {"/metrics", "/metrics", bind(&command_api::metrics), nullptr},
+     "/api/c/platforms/{platformId}/commands/{commandId}", bind(&commands_api::get_command),
+     nullptr},
   };
+  auto operational = http::operational_routes([this] { return readiness(); }, deps_.metrics);
+  routes.insert(routes.end(), operational.begin(), operational.end());
+  return routes;
 }
 
-void command_api::list_platforms(const httplib::Request&, httplib::Response& res) {
+void commands_api::list_platforms(const httplib::Request&, httplib::Response& res) {
   if (deps_.view)
     return send_json(res, 200, to_json(deps_.view->platforms()));
-  if (auto ps = call<std::vector<platform>>(res, caf::get_atom::value))
+  if (auto ps = call<std::vector<platform>>(res, "list_platforms", caf::get_atom::value))
     send_json(res, 200, to_json(*ps));
 }
 
 // The course's inbound-connection test: the Platform Service posts each new
 // platform here synchronously.
-void command_api::inbound_test(const httplib::Request& req, httplib::Response& res) {
+void commands_api::inbound_test(const httplib::Request& req, httplib::Response& res) {
   actors::log::info(log_name, "inbound_test", {{"bytes", req.body.size()},
                                                {"request_id", http::request_id(res)}});
   res.set_content("Inbound test of from Platforms Controler", "text/plain; charset=utf-8");
 }
 
-void command_api::list_commands(const httplib::Request& req, httplib::Response& res) {
+void commands_api::list_commands(const httplib::Request& req, httplib::Response& res) {
   auto ids = ids_of(req, res);
   if (!ids)
     return;
@@ -135,11 +120,12 @@ void command_api::list_commands(const httplib::Request& req, httplib::Response& 
     auto cs = deps_.view->commands(platform_id);
     return cs ? send_json(res, 200, to_json(*cs)) : not_found(res, unknown_platform_text(platform_id));
   }
-  if (auto cs = call<std::vector<command_record>>(res, caf::get_atom::value, platform_id))
+  if (auto cs = call<std::vector<command_record>>(res, "list_commands", caf::get_atom::value,
+                                                  platform_id))
     send_json(res, 200, to_json(*cs));
 }
 
-void command_api::get_command(const httplib::Request& req, httplib::Response& res) {
+void commands_api::get_command(const httplib::Request& req, httplib::Response& res) {
   auto ids = ids_of(req, res);
   if (!ids)
     return;
@@ -152,11 +138,12 @@ void command_api::get_command(const httplib::Request& req, httplib::Response& re
     return not_found(res, "Command " + std::to_string(command_id) + " of platform "
                             + std::to_string(platform_id) + " is unknown.");
   }
-  if (auto c = call<command_record>(res, caf::get_atom::value, platform_id, command_id))
+  if (auto c = call<command_record>(res, "get_command", caf::get_atom::value, platform_id,
+                                    command_id))
     send_json(res, 200, to_json(*c));
 }
 
-void command_api::create_command(const httplib::Request& req, httplib::Response& res) {
+void commands_api::create_command(const httplib::Request& req, httplib::Response& res) {
   auto ids = ids_of(req, res);
   if (!ids)
     return;
@@ -167,7 +154,8 @@ void command_api::create_command(const httplib::Request& req, httplib::Response&
   in.command_line = body.required_string("commandLine");
   if (!body.ok())
     return http::reply(res, body.failure());
-  auto c = call<command_record>(res, add_atom::value, platform_id, std::move(in));
+  auto c = call<command_record>(res, "create_command", add_atom::value, platform_id,
+                               std::move(in));
   if (!c)
     return;
   res.set_header("Location", "/api/c/platforms/" + std::to_string(platform_id) + "/commands/"
@@ -175,22 +163,14 @@ void command_api::create_command(const httplib::Request& req, httplib::Response&
   send_json(res, 201, to_json(*c));
 }
 
-void command_api::healthz(const httplib::Request&, httplib::Response& res) {
-  res.set_content("Healthy", "text/plain; charset=utf-8");
-}
-
 // Ready when the store answers and events flow in from the bus.
-void command_api::readyz(const httplib::Request&, httplib::Response& res) {
+std::vector<http::readiness_check> commands_api::readiness() {
   auto store = actors::call<caf::ok_atom>(sys_, deps_.repository, timeout_, ping_atom::value);
   bool consuming = deps_.subscriber->consuming;
-  json checks = {{"repository", store ? "up" : actors::describe(store.error())},
-                 {"subscriber", consuming ? "consuming" : "not consuming"}};
-  bool ready = store && consuming;
-  send_json(res, ready ? 200 : 503, {{"status", ready ? "Healthy" : "Unhealthy"}, {"checks", checks}});
-}
-
-void command_api::metrics(const httplib::Request&, httplib::Response& res) {
-  res.set_content(deps_.metrics->expose(), shared::metrics::registry::content_type);
+  return {
+    {"repository", static_cast<bool>(store), store ? "up" : actors::describe(store.error())},
+    {"subscriber", consuming, consuming ? "consuming" : "not consuming"},
+  };
 }
 
 } // namespace command

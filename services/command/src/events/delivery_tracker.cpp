@@ -1,0 +1,34 @@
+#include "events/delivery_tracker.hpp"
+
+#include <algorithm>
+
+namespace command {
+
+void delivery_tracker::track(std::uint64_t delivery_tag, std::string request_id,
+                             clock::time_point at) {
+  in_flight_.emplace(delivery_tag, flight{at, std::move(request_id)});
+}
+
+std::optional<std::string> delivery_tracker::settle(std::uint64_t delivery_tag) {
+  auto f = in_flight_.find(delivery_tag);
+  if (f == in_flight_.end())
+    return std::nullopt;
+  auto request_id = std::move(f->second.request_id);
+  in_flight_.erase(f);
+  return request_id;
+}
+
+std::optional<std::string> delivery_tracker::overdue(clock::time_point now) const {
+  if (in_flight_.empty())
+    return std::nullopt;
+  auto oldest = std::min_element(in_flight_.begin(), in_flight_.end(),
+                                 [](auto& a, auto& b) { return a.second.sent < b.second.sent; });
+  if (now - oldest->second.sent <= timeout_)
+    return std::nullopt;
+  auto what = "delivery " + std::to_string(oldest->first);
+  if (!oldest->second.request_id.empty())
+    what += " (request_id " + oldest->second.request_id + ")";
+  return what + " not processed within " + std::to_string(timeout_.count()) + "ms";
+}
+
+} // namespace command

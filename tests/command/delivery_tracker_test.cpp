@@ -1,0 +1,49 @@
+// The subscriber's deliveries in flight: settling by tag, request ids, and
+// the oldest delivery's deadline with the error text the subscriber fails with.
+#include "events/delivery_tracker.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace command;
+using namespace std::chrono_literals;
+
+namespace {
+
+const auto t0 = delivery_tracker::clock::time_point{} + 1h;
+
+} // namespace
+
+TEST(delivery_tracker, settles_each_tracked_delivery_once_with_its_request_id) {
+  delivery_tracker t{5s};
+  EXPECT_TRUE(t.empty());
+  t.track(1, "req-1", t0);
+  t.track(2, "", t0);
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.settle(2), "") << "tracked without a request id";
+  EXPECT_EQ(t.settle(1), "req-1");
+  EXPECT_TRUE(t.empty());
+  EXPECT_EQ(t.settle(1), std::nullopt) << "already settled";
+  EXPECT_EQ(t.settle(3), std::nullopt) << "never tracked";
+}
+
+TEST(delivery_tracker, nothing_is_overdue_up_to_the_timeout) {
+  delivery_tracker t{5s};
+  EXPECT_EQ(t.overdue(t0), std::nullopt) << "nothing in flight";
+  t.track(1, "req-1", t0);
+  EXPECT_EQ(t.overdue(t0 + 5s), std::nullopt);
+  EXPECT_EQ(t.overdue(t0 + 5s + 1ns), "delivery 1 (request_id req-1) not processed within 5000ms");
+  t.settle(1);
+  EXPECT_EQ(t.overdue(t0 + 1h), std::nullopt) << "settled deliveries have no deadline";
+}
+
+TEST(delivery_tracker, the_oldest_delivery_is_reported_whatever_its_tag) {
+  delivery_tracker t{250ms};
+  t.track(7, "req-7", t0 + 100ms);
+  t.track(9, "", t0);
+  t.track(3, "req-3", t0 + 200ms);
+  EXPECT_EQ(t.overdue(t0 + 300ms), "delivery 9 not processed within 250ms")
+    << "no request id: none in the text";
+  t.settle(9);
+  EXPECT_EQ(t.overdue(t0 + 300ms), std::nullopt);
+  EXPECT_EQ(t.overdue(t0 + 400ms), "delivery 7 (request_id req-7) not processed within 250ms");
+}
