@@ -73,6 +73,15 @@ void add_error_category(caf::actor_system_config& cfg) {
 error_kind kind_of(const caf::error& err) {
   if (auto name = namer_of(err.category()))
     return (*name)(err.code()).kind;
+  if (err.category() == caf::atom("system")) {
+    switch (static_cast<caf::sec>(err.code())) {
+      case caf::sec::request_timeout:
+      case caf::sec::request_receiver_down:
+        return error_kind::unavailable;
+      default:
+        return error_kind::internal;
+    }
+  }
   return error_kind::unavailable;
 }
 

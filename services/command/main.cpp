@@ -2,7 +2,8 @@
 //
 // command.supervisor (one_for_one: siblings reach each other through stable
 // handles, so one restarting does not disturb the others)
-//   command.repository       the store's only session; reads via the read model
+//   command.store            (supervisor: a database outage restarts only this)
+//     command.repository     the store's only session; reads via the read model
 //   command.event_processor  bus event -> store, reports the outcome
 //   command.platform_sync    gRPC pull of all platforms: at start, periodically, on request
 //   command.bus              (supervisor: a broker outage restarts only this)
@@ -27,7 +28,7 @@ using namespace std::chrono_literals;
 
 actors::supervisor_spec supervision(actors::service_context& ctx, const command::config& cfg) {
   auto metrics = std::make_shared<shared::metrics::registry>();
-  auto restarts = shared::metrics::restart_counter(*metrics);
+  auto restarts = shared::metrics::restart_counter(metrics);
   auto subscriber_status = std::make_shared<command::subscriber_status>();
   // The in-memory store is the process's own: the REST reads are served from
   // a copy the repository keeps (no actor hop), and a keeper session holds the
@@ -58,16 +59,24 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
                                      metrics);
   })};
 
+  actors::supervisor_spec store;
+  store.name = "command.store";
+  // As the platform service's repository: a database outage lasts as long as
+  // it lasts, retried every <= 2 s (at most ~35 restarts a minute).
+  store.intensity = {60, 60s};
+  store.backoff = {100ms, 2s, 0.2};
+  store.observer = restarts;
+  store.children = {actors::child(repository, [=](caf::actor_system& sys) {
+    (void) keeper; // held as long as the tree
+    return command::spawn_repository(sys, cfg.database, view);
+  })};
+
   actors::supervisor_spec root;
   root.name = "command.supervisor";
   root.strategy = actors::strategy::one_for_one;
   root.observer = restarts;
   root.children = {
-    actors::child(repository,
-                  [=](caf::actor_system& sys) {
-                    (void) keeper; // held as long as the tree
-                    return command::spawn_repository(sys, cfg.database, view);
-                  }),
+    actors::supervisor_child(store),
     actors::child(processor,
                   [=](caf::actor_system& sys) {
                     return command::spawn_event_processor(sys, cfg.processor, repository);

@@ -50,19 +50,20 @@ actors::supervisor_spec supervisor(std::string name, actors::restart_intensity i
 
 actors::supervisor_spec supervision(actors::service_context& ctx, const config& cfg) {
   auto metrics = std::make_shared<shared::metrics::registry>();
-  auto restarts = shared::metrics::restart_counter(*metrics);
+  auto restarts = shared::metrics::restart_counter(metrics);
   auto schema = std::make_shared<platform::schema_status>();
 
   // A database outage lasts as long as it lasts: members retry every <= 2 s
   // (at most ~35 restarts a minute). A request waits 250 ms for a member that
   // is down, then tries the next (repository_client); 503 when none answers.
   auto repository = supervisor("platform.repository", {60, 60s}, {100ms, 2s, 0.2}, restarts);
-  repository.children.push_back(
-    {"platform.migrations",
-     [db = cfg.repository.database, schema](caf::actor_system& sys) {
-       return platform::spawn_migrations(sys, db, schema);
-     },
-     actors::restart_policy::transient});
+  actors::child_spec migrations;
+  migrations.name = "platform.migrations";
+  migrations.start = [db = cfg.repository.database, schema](caf::actor_system& sys) {
+    return platform::spawn_migrations(sys, db, schema);
+  };
+  migrations.restart = actors::restart_policy::transient; // done once it exits normally
+  repository.children.push_back(std::move(migrations));
   auto cache = std::make_shared<platform::platform_cache>(cfg.repository.cache_size);
   std::vector<actors::handle> pool;
   for (unsigned i = 1; i <= cfg.repository.pool_size; ++i) {

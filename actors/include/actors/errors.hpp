@@ -24,11 +24,12 @@ caf::error make_error(errc code);
 std::string to_string(errc code);
 
 // What a caller should make of an error; HTTP and gRPC statuses follow from it
-// (shared::http maps them: 503, 404, 400), the same in every service.
+// (shared::http maps them: 503, 404, 400, 500), the same in every service.
 enum class error_kind : uint8_t {
   unavailable, // the work could not be done now (an actor down, slow or failed): retry
   not_found,   // what was asked for does not exist
   invalid,     // the request can never succeed as it is
+  internal,    // a bug (a message no actor understood): retrying will not help
 };
 
 // A code's name and kind, as a service registers it.
@@ -48,7 +49,8 @@ struct error_code {
 void register_error_category(caf::atom_value category,
                              std::function<error_code(uint8_t code)> describe_code);
 
-// unavailable for the runtime's, CAF's and unregistered errors.
+// The registered kind; for CAF's own errors, unavailable when the target was
+// down or too slow and internal otherwise; unavailable for anything else.
 error_kind kind_of(const caf::error& err);
 
 // Adds every registered category to `cfg` for `system.render(err)`.

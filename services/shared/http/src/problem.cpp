@@ -74,6 +74,7 @@ problem problem_of(const caf::error& err) {
   switch (actors::kind_of(err)) {
     case actors::error_kind::not_found: return make_problem(404, actors::describe(err));
     case actors::error_kind::invalid: return make_problem(400, actors::describe(err));
+    case actors::error_kind::internal: return make_problem(500, actors::describe(err));
     case actors::error_kind::unavailable: break;
   }
   return make_problem(503, actors::describe(err));
@@ -85,6 +86,9 @@ void reply_error(httplib::Response& res, const caf::error& err, std::string_view
   if (p.status == 503)
     actors::log::warn(log_actor, "database_unavailable",
                       {{"during", during}, {"error", p.detail}, {"request_id", request_id(res)}});
+  else if (p.status == 500)
+    actors::log::error(log_actor, "request_failed",
+                       {{"during", during}, {"error", p.detail}, {"request_id", request_id(res)}});
   reply(res, p);
 }
 

@@ -2,12 +2,12 @@
 
 namespace shared::metrics {
 
-actors::supervision_observer restart_counter(registry& metrics) {
-  auto& restarts = metrics.counter("actor_restarts_total", "Restarts of each supervised actor",
-                                   {"actor"});
-  return [&restarts](const actors::supervision_event& ev) {
+actors::supervision_observer restart_counter(std::shared_ptr<registry> metrics) {
+  auto* restarts = &metrics->counter("actor_restarts_total", "Restarts of each supervised actor",
+                                     {"actor"});
+  return [metrics = std::move(metrics), restarts](const actors::supervision_event& ev) {
     if (ev.kind == actors::supervision_event::child_restarted)
-      restarts.inc({ev.child});
+      restarts->inc({ev.child});
   };
 }
 

@@ -35,11 +35,13 @@ std::string to_json(const problem& p, const std::string& trace_id = {});
 void reply(httplib::Response& res, const problem& p);
 
 // The one mapping from an actor's error to an answer, by actors::kind_of:
-// unavailable 503 (retry), not_found 404, invalid 400; the detail describes it.
+// unavailable 503 (retry), not_found 404, invalid 400, internal 500; the
+// detail describes it.
 problem problem_of(const caf::error& err);
 
-// Answers `res` with problem_of(err). An unavailable one is logged too
-// (warn, event=database_unavailable, with what was being done and the request id).
+// Answers `res` with problem_of(err). A 503 is logged too (warn,
+// event=database_unavailable: the service's data path did not answer), a 500
+// as an error (event=request_failed), with what was being done and the request id.
 void reply_error(httplib::Response& res, const caf::error& err, std::string_view log_actor,
                  std::string_view during);
 
