@@ -1,18 +1,27 @@
 // shared_amqp against a real RabbitMQ: topology with dead-lettering, manual
-// acks and rejects, publisher confirms (ranges, returns), errors with context,
-// and a broker that dies under a consumer.
+// acks and rejects, publisher confirms (ranges, returns, pipelined waits),
+// errors with context, blocked-connection notices, keep_alive, and a broker
+// that dies under a consumer or an idle publisher.
 #include <shared/amqp/connection.hpp>
 
 #include <amqp_options.hpp>
+#include <eventually.hpp>
 #include <real_servers.hpp>
 
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <ostream>
 #include <set>
+#include <thread>
 
 using namespace std::chrono_literals;
 namespace amqp = shared::amqp;
+
+namespace shared::amqp {
+// Failures show "returned", not the enum's bytes.
+void PrintTo(confirm_status status, std::ostream* out) { *out << to_string(status); }
+} // namespace shared::amqp
 
 namespace {
 
@@ -20,6 +29,12 @@ amqp::connection_options broker(const std::string& name) {
   auto o = support::amqp_options(name);
   o.heartbeat = 2s;
   return o;
+}
+
+// For a connection left idle while rabbitmqctl runs (a second or more, longer
+// on a busy machine): the default heartbeat, so that the broker keeps it.
+amqp::connection_options idle_across_ctl(const std::string& name) {
+  return support::amqp_options(name);
 }
 
 amqp::properties with_id(std::string id) {
@@ -51,6 +66,44 @@ std::vector<amqp::delivery> drain(amqp::connection& c, std::size_t expected,
     }
   return got;
 }
+
+// Waits for every publish to settle; what settled, each sequence once.
+std::map<std::uint64_t, amqp::confirm_status> settle_all(amqp::connection& pub) {
+  std::map<std::uint64_t, amqp::confirm_status> settled;
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (pub.unconfirmed() > 0 && std::chrono::steady_clock::now() < until)
+    for (auto& [seq, status] : pub.wait_for_confirms(1s))
+      EXPECT_TRUE(settled.emplace(seq, status).second) << seq << " settled twice";
+  return settled;
+}
+
+// A broker-wide memory alarm (a high watermark of 0) until clear() or the end
+// of the scope, however the test ends: every test shares the broker.
+class memory_alarm {
+public:
+  explicit memory_alarm(const support::rabbitmq_server& b) : broker_(b) {
+    broker_.ctl({"set_vm_memory_high_watermark", "0"});
+  }
+  ~memory_alarm() {
+    try {
+      clear();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "clearing the memory alarm: " << e.what();
+    }
+  }
+  memory_alarm(const memory_alarm&) = delete;
+  memory_alarm& operator=(const memory_alarm&) = delete;
+
+  void clear() {
+    if (raised_)
+      broker_.ctl({"set_vm_memory_high_watermark", "0.4"}); // the default
+    raised_ = false;
+  }
+
+private:
+  const support::rabbitmq_server& broker_;
+  bool raised_ = true;
+};
 
 } // namespace
 
@@ -88,10 +141,7 @@ TEST(amqp_connection, a_thousand_publishes_are_all_settled_even_when_acks_cover_
   for (int i = 0; i < 1000; ++i)
     sequences.insert(pub.publish("t2.x", "", std::to_string(i), with_id(std::to_string(i))));
   EXPECT_EQ(sequences.size(), 1000u);
-  std::map<std::uint64_t, amqp::confirm_status> settled;
-  auto until = std::chrono::steady_clock::now() + 10s;
-  while (pub.unconfirmed() > 0 && std::chrono::steady_clock::now() < until)
-    settled.merge(pub.wait_for_confirms(1s));
+  auto settled = settle_all(pub);
   ASSERT_EQ(settled.size(), 1000u);
   for (auto& [seq, status] : settled) {
     EXPECT_TRUE(sequences.count(seq));
@@ -107,6 +157,129 @@ TEST(amqp_connection, an_unroutable_mandatory_publish_is_reported_returned) {
   auto settled = pub.wait_for_confirms(5s);
   ASSERT_EQ(settled.count(lost), 1u);
   EXPECT_EQ(settled.at(lost), amqp::confirm_status::returned);
+}
+
+TEST(amqp_connection, a_wait_up_to_the_oldest_batch_does_not_wait_for_the_next) {
+  amqp::connection pub{idle_across_ctl("it-pub")};
+  declare(pub, "t7");
+  pub.enable_confirms();
+  std::set<std::string> published;
+  auto publish_batch = [&](const std::string& batch) {
+    std::set<std::uint64_t> sequences;
+    for (int i = 0; i < 100; ++i) {
+      auto id = batch + "-" + std::to_string(i);
+      sequences.insert(pub.publish("t7.x", "", id, with_id(id)));
+      published.insert(id);
+    }
+    return sequences;
+  };
+  auto a = publish_batch("a");
+  // The broker holds B until the alarm clears: a wait that covered B would
+  // last its whole timeout.
+  memory_alarm alarm{support::rabbitmq()};
+  auto b = publish_batch("b"); // before waiting for A
+  ASSERT_EQ(a.size(), 100u);
+  ASSERT_EQ(b.size(), 100u);
+  ASSERT_LT(*a.rbegin(), *b.begin());
+
+  auto started = std::chrono::steady_clock::now();
+  auto first = pub.wait_for_confirms(5s, *a.rbegin());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s) << "done once A settled";
+  for (auto seq : a) {
+    ASSERT_EQ(first.count(seq), 1u) << "A's " << seq << " is settled";
+    EXPECT_EQ(first.at(seq), amqp::confirm_status::acked) << seq;
+  }
+  alarm.clear();
+  // Beyond A, the first wait may have settled some of B; the rest follows.
+  auto rest = settle_all(pub);
+  std::set<std::uint64_t> of_b;
+  for (auto& [seq, status] : first)
+    if (!a.count(seq))
+      of_b.insert(seq);
+  for (auto& [seq, status] : rest) {
+    EXPECT_TRUE(of_b.insert(seq).second) << seq << " settled by both waits";
+    EXPECT_EQ(status, amqp::confirm_status::acked) << seq;
+  }
+  EXPECT_EQ(of_b, b);
+
+  amqp::connection sub{broker("it-sub")};
+  sub.consume("t7.q");
+  auto got = drain(sub, 200);
+  std::set<std::string> received;
+  for (auto& d : got)
+    received.insert(d.props.message_id);
+  EXPECT_EQ(got.size(), 200u);
+  EXPECT_EQ(received, published);
+  EXPECT_FALSE(sub.next(300ms)) << "each message once";
+}
+
+TEST(amqp_connection, returns_are_told_apart_from_acks_within_one_batch) {
+  amqp::connection pub{broker("it-pub")};
+  amqp::exchange_options direct;
+  direct.type = "direct";
+  pub.declare_exchange("t8.x", direct);
+  pub.declare_queue("t8.q");
+  pub.bind_queue("t8.q", "t8.x", "routed");
+  pub.enable_confirms();
+  std::map<std::uint64_t, amqp::confirm_status> expected;
+  for (int i = 0; i < 30; ++i) {
+    bool routed = i % 3 != 0;
+    auto seq = pub.publish("t8.x", routed ? "routed" : "nowhere", "x",
+                           with_id("t8-" + std::to_string(i)), true);
+    expected[seq] = routed ? amqp::confirm_status::acked : amqp::confirm_status::returned;
+  }
+  auto settled = pub.wait_for_confirms(5s, 15); // sequences 1 to 15, then the rest
+  settled.merge(settle_all(pub));
+  EXPECT_EQ(settled, expected);
+}
+
+TEST(amqp_connection, a_memory_alarm_blocks_the_publisher_until_it_clears) {
+  amqp::connection pub{idle_across_ctl("it-blocked")};
+  declare(pub, "t9");
+  pub.enable_confirms();
+  memory_alarm alarm{support::rabbitmq()};
+  // The broker blocks a connection at its first publish during the alarm.
+  auto held = pub.publish("t9.x", "", "held", with_id("t9-held"));
+  ASSERT_TRUE(support::eventually(
+    [&] {
+      pub.keep_alive();
+      return pub.blocked().has_value();
+    },
+    5s))
+    << "connection.blocked arrives";
+  EXPECT_NE(pub.blocked()->find("memory"), std::string::npos) << *pub.blocked();
+  EXPECT_TRUE(pub.wait_for_confirms(300ms).empty()) << "the publish is held";
+
+  alarm.clear();
+  ASSERT_TRUE(support::eventually(
+    [&] {
+      pub.keep_alive();
+      return !pub.blocked();
+    },
+    5s))
+    << "connection.unblocked arrives";
+  auto settled = pub.wait_for_confirms(5s);
+  ASSERT_EQ(settled.count(held), 1u) << "the held publish went through";
+  EXPECT_EQ(settled.at(held), amqp::confirm_status::acked);
+}
+
+TEST(amqp_connection, keep_alive_keeps_an_idle_publisher_connected) {
+  auto o = broker("it-idle");
+  o.heartbeat = 1s;
+  amqp::connection pub{o};
+  declare(pub, "t10");
+  pub.enable_confirms();
+  // Three heartbeats with nothing to publish: the broker drops a client
+  // that stays silent for two.
+  auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until) {
+    pub.keep_alive();
+    std::this_thread::sleep_for(100ms);
+  }
+  auto seq = pub.publish("t10.x", "", "after a pause", with_id("t10-1"));
+  auto settled = pub.wait_for_confirms(5s);
+  ASSERT_EQ(settled.count(seq), 1u);
+  EXPECT_EQ(settled.at(seq), amqp::confirm_status::acked);
 }
 
 TEST(amqp_connection, a_rejected_delivery_goes_to_the_dead_letter_queue) {
@@ -192,4 +365,29 @@ TEST(amqp_connection, a_killed_broker_makes_the_consumer_throw_promptly) {
   b.start();
   ASSERT_TRUE(noticed_after) << "the consumer threw";
   EXPECT_LT(*noticed_after, 5s) << "noticed within two heartbeats (2 s)";
+}
+
+TEST(amqp_connection, a_killed_broker_makes_keep_alive_throw_promptly) {
+  auto& b = support::rabbitmq();
+  auto o = broker("it-kill-idle");
+  o.heartbeat = 1s;
+  amqp::connection pub{o};
+  pub.enable_confirms();
+  b.kill();
+  auto start = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::duration> noticed_after;
+  try {
+    while (std::chrono::steady_clock::now() - start < 10s) {
+      pub.keep_alive();
+      std::this_thread::sleep_for(100ms);
+    }
+  } catch (const amqp::error& e) {
+    noticed_after = std::chrono::steady_clock::now() - start;
+    EXPECT_NE(std::string{e.what()}.find("amqp " + pub.peer() + ": keep_alive"), std::string::npos)
+      << e.what();
+  }
+  // Measured before the restart: the broker's own boot time is not ours.
+  b.start();
+  ASSERT_TRUE(noticed_after) << "keep_alive threw";
+  EXPECT_LT(*noticed_after, 3s) << "noticed within a few heartbeats (1 s)";
 }

@@ -7,18 +7,24 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace support {
 
-inline shared::amqp::connection_options amqp_options(std::string connection_name) {
-  auto& b = rabbitmq();
+inline shared::amqp::connection_options amqp_options(const rabbitmq_server& broker,
+                                                     std::string connection_name) {
   shared::amqp::connection_options o;
-  o.host = b.host();
-  o.port = static_cast<std::uint16_t>(b.port());
-  o.user = b.user();
-  o.password = b.password();
+  o.host = broker.host();
+  o.port = static_cast<std::uint16_t>(broker.port());
+  o.user = broker.user();
+  o.password = broker.password();
   o.name = std::move(connection_name);
   return o;
+}
+
+// The fixture's shared broker.
+inline shared::amqp::connection_options amqp_options(std::string connection_name) {
+  return amqp_options(rabbitmq(), std::move(connection_name));
 }
 
 } // namespace support

@@ -1,7 +1,7 @@
 #include "real_servers.hpp"
 
-#include <amqp.h>
-#include <amqp_tcp_socket.h>
+#include "amqp_options.hpp"
+
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
@@ -26,6 +26,7 @@
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -71,6 +72,7 @@ constexpr int start_timeout_ms = 60'000;
 constexpr auto poll_interval = 20ms;
 constexpr const char* system_path = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr const char* rabbitmq_script = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+constexpr const char* rabbitmqctl_script = "/usr/lib/rabbitmq/bin/rabbitmqctl";
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -421,22 +423,17 @@ void write_decimal(int fd, long value) noexcept {
 
 // ---- AMQP ----------------------------------------------------------------------
 
-bool amqp_login_works(int port, const std::string& user, const std::string& password) {
-  amqp_connection_state_t connection = amqp_new_connection();
-  amqp_socket_t* socket = amqp_tcp_socket_new(connection);
-  timeval timeout{2, 0};
-  bool ok = socket && amqp_socket_open_noblock(socket, loopback, port, &timeout) == AMQP_STATUS_OK;
-  if (ok) {
-    amqp_set_handshake_timeout(connection, &timeout);
-    amqp_set_rpc_timeout(connection, &timeout);
-    ok = amqp_login(connection, "/", 0, AMQP_DEFAULT_FRAME_SIZE, 0, AMQP_SASL_METHOD_PLAIN,
-                    user.c_str(), password.c_str())
-             .reply_type == AMQP_RESPONSE_NORMAL;
-    if (ok)
-      amqp_connection_close(connection, AMQP_REPLY_SUCCESS);
+// Ready means a client gets in: logged in, with its channel open.
+bool amqp_login_works(const rabbitmq_server& broker) {
+  auto options = amqp_options(broker, "real_servers readiness probe");
+  options.heartbeat = 0s; // it lives for one login
+  options.timeout = 2s;
+  try {
+    shared::amqp::connection probe{std::move(options)};
+    return true;
+  } catch (const shared::amqp::error&) {
+    return false;
   }
-  amqp_destroy_connection(connection);
-  return ok;
 }
 
 // ---- PostgreSQL helpers -----------------------------------------------------------
@@ -776,6 +773,22 @@ void rabbitmq_server::restart() {
 
 bool rabbitmq_server::running() const { return process_.running(); }
 
+std::string rabbitmq_server::ctl(const std::vector<std::string>& args) const {
+  // The script, not the /usr/sbin wrapper: that one su's to rabbitmq, which
+  // resets HOME, and the Erlang cookie is in ours.
+  launch_spec spec{{rabbitmqctl_script, "-n", node_name()},
+                   environment(),
+                   service_account("rabbitmq"),
+                   dir_,
+                   dir_ / "rabbitmqctl.log"};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  std::error_code ignored;
+  fs::remove(spec.output, ignored); // run_checked appends: keep this run's output only
+  run_checked(spec, dir_ / "rabbitmqctl.pgid");
+  std::ifstream in(spec.output);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
 std::string rabbitmq_server::node_name() const {
   return "realsrv" + std::to_string(getpid()) + "@localhost";
 }
@@ -835,7 +848,7 @@ void rabbitmq_server::start_epmd() {
 
 void rabbitmq_server::wait_until_ready() {
   auto deadline = clock_type::now() + std::chrono::milliseconds(start_timeout_ms);
-  while (!amqp_login_works(port_, user(), password())) {
+  while (!amqp_login_works(*this)) {
     if (!running()) {
       process_.wait(start_timeout_ms);
       throw std::runtime_error(describe_failure("rabbitmq exited during start-up (" +

@@ -101,6 +101,10 @@ public:
   void restart();
   bool running() const;
 
+  // Runs `rabbitmqctl -n <node> args...` against this broker and returns its
+  // output; throws with the output's tail when it fails.
+  std::string ctl(const std::vector<std::string>& args) const;
+
 private:
   std::string node_name() const;
   std::vector<std::string> environment() const;

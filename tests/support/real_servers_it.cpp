@@ -1,103 +1,74 @@
 // Smoke test of the real-server fixture: both servers answer real clients and
-// keep their data across stops, restarts and SIGKILLs.
+// keep their data across stops, restarts and SIGKILLs; rabbitmqctl reaches
+// the broker.
 
+#include "amqp_options.hpp"
 #include "real_servers.hpp"
 
-#include <amqp.h>
-#include <amqp_tcp_socket.h>
 #include <gtest/gtest.h>
+#include <shared/amqp/connection.hpp>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
 
+using namespace std::chrono_literals;
+namespace amqp = shared::amqp;
+
 namespace {
 
-constexpr amqp_channel_t channel = 1;
-
-// A minimal blocking AMQP client; every failure throws.
+// A blocking client of one broker, through the services' own AMQP library;
+// every failure throws.
 class amqp_client {
 public:
   explicit amqp_client(const support::rabbitmq_server& broker)
-      : connection_(amqp_new_connection()) {
-    try {
-      open(broker);
-    } catch (...) {
-      amqp_destroy_connection(connection_);
-      throw;
-    }
+      : broker_(broker), publisher_(options()) {
+    publisher_.enable_confirms();
   }
-  ~amqp_client() {
-    amqp_connection_close(connection_, AMQP_REPLY_SUCCESS);
-    amqp_destroy_connection(connection_);
-  }
-  amqp_client(const amqp_client&) = delete;
-  amqp_client& operator=(const amqp_client&) = delete;
 
   void declare_empty_queue(const std::string& queue, bool durable) {
-    amqp_queue_declare(connection_, channel, amqp_cstring_bytes(queue.c_str()), 0, durable, 0, 0,
-                       amqp_empty_table);
-    check(amqp_get_rpc_reply(connection_), "queue.declare");
-    amqp_queue_purge(connection_, channel, amqp_cstring_bytes(queue.c_str()));
-    check(amqp_get_rpc_reply(connection_), "queue.purge");
+    amqp::queue_options declared;
+    declared.durable = durable;
+    publisher_.declare_queue(queue, declared);
+    broker_.ctl({"purge_queue", queue}); // shared_amqp has no queue.purge
   }
 
   // Persistent, and returns once the broker confirmed it (it is on disk then).
   void publish(const std::string& queue, const std::string& body) {
-    amqp_basic_properties_t properties{};
-    properties._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
-    properties.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-    if (amqp_basic_publish(connection_, channel, amqp_empty_bytes,
-                           amqp_cstring_bytes(queue.c_str()), 0, 0, &properties,
-                           amqp_cstring_bytes(body.c_str())) != AMQP_STATUS_OK) {
-      throw std::runtime_error("basic.publish failed");
-    }
-    amqp_method_t method{};
-    if (amqp_simple_wait_method(connection_, channel, AMQP_BASIC_ACK_METHOD, &method) !=
-        AMQP_STATUS_OK) {
+    auto sequence = publisher_.publish("", queue, body); // persistent by default
+    auto settled = publisher_.wait_for_confirms(5s);
+    if (!settled.count(sequence) || settled.at(sequence) != amqp::confirm_status::acked)
       throw std::runtime_error("no basic.ack for the publish");
-    }
   }
 
+  // What basic.get (which shared_amqp lacks) gives: the queue's next message,
+  // taken for good, or nothing when the queue is empty. A consumer with a
+  // prefetch of one, so a message it does not take is requeued at its close.
   std::optional<std::string> get(const std::string& queue) {
-    amqp_rpc_reply_t reply =
-        amqp_basic_get(connection_, channel, amqp_cstring_bytes(queue.c_str()), 1);
-    check(reply, "basic.get");
-    if (reply.reply.id == AMQP_BASIC_GET_EMPTY_METHOD)
-      return std::nullopt;
-    amqp_message_t message{};
-    check(amqp_read_message(connection_, channel, &message, 0), "reading the message");
-    std::string body(static_cast<const char*>(message.body.bytes), message.body.len);
-    amqp_destroy_message(&message);
-    return body;
+    amqp::connection consumer{options()};
+    consumer.qos(1);
+    consumer.consume(queue);
+    // A message in the queue is pushed at once; waiting this long says "empty".
+    auto until = std::chrono::steady_clock::now() + 2s;
+    while (std::chrono::steady_clock::now() < until) {
+      if (auto message = consumer.next(100ms)) {
+        consumer.ack(message->delivery_tag);
+        return message->body;
+      }
+    }
+    return std::nullopt;
   }
 
 private:
-  void open(const support::rabbitmq_server& broker) {
-    amqp_socket_t* socket = amqp_tcp_socket_new(connection_);
-    timeval timeout{5, 0};
-    if (!socket || amqp_socket_open_noblock(socket, broker.host().c_str(), broker.port(),
-                                            &timeout) != AMQP_STATUS_OK) {
-      throw std::runtime_error("cannot connect to the broker");
-    }
-    amqp_set_rpc_timeout(connection_, &timeout);
-    check(amqp_login(connection_, "/", 0, AMQP_DEFAULT_FRAME_SIZE, 0, AMQP_SASL_METHOD_PLAIN,
-                     broker.user().c_str(), broker.password().c_str()),
-          "login");
-    amqp_channel_open(connection_, channel);
-    check(amqp_get_rpc_reply(connection_), "channel.open");
-    amqp_confirm_select(connection_, channel);
-    check(amqp_get_rpc_reply(connection_), "confirm.select");
+  amqp::connection_options options() const {
+    return support::amqp_options(broker_, "real_servers_it");
   }
 
-  static void check(const amqp_rpc_reply_t& reply, const std::string& what) {
-    if (reply.reply_type != AMQP_RESPONSE_NORMAL)
-      throw std::runtime_error(what + " failed");
-  }
-
-  amqp_connection_state_t connection_;
+  const support::rabbitmq_server& broker_;
+  amqp::connection publisher_;
 };
 
 int count_rows(soci::session& sql, const std::string& table) {
@@ -177,7 +148,7 @@ TEST(real_servers, rabbitmq_keeps_persistent_messages_across_kill) {
   }
   broker.kill();
   EXPECT_FALSE(broker.running());
-  EXPECT_THROW(amqp_client{broker}, std::runtime_error);
+  EXPECT_THROW(amqp_client{broker}, amqp::error);
   broker.start();
   ASSERT_TRUE(broker.running());
   EXPECT_EQ(broker.port(), port);
@@ -196,6 +167,22 @@ TEST(real_servers, rabbitmq_keeps_persistent_messages_across_restart) {
   ASSERT_TRUE(broker.running());
   amqp_client client(broker);
   EXPECT_EQ(client.get("smoke_restart"), "still here");
+}
+
+TEST(real_servers, rabbitmqctl_reaches_the_broker) {
+  auto& broker = support::rabbitmq();
+  amqp_client client(broker);
+  client.declare_empty_queue("smoke_ctl", true);
+  client.publish("smoke_ctl", "counted");
+  auto queues = broker.ctl({"list_queues", "--silent", "name", "messages"});
+  EXPECT_NE(queues.find("smoke_ctl\t1\n"), std::string::npos) << queues;
+  try {
+    broker.ctl({"purge_queue", "smoke_no_such_queue"});
+    FAIL() << "purging a missing queue must fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string{e.what()}.find("not_found"), std::string::npos)
+        << "the error carries the output's tail: " << e.what();
+  }
 }
 
 } // namespace

@@ -1,6 +1,8 @@
 #include "service_process.hpp"
 
-#include <amqp_tcp_socket.h>
+#include <amqp_options.hpp>
+#include <shared/amqp/connection.hpp>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <csignal>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 namespace platform_it {
 
@@ -91,96 +94,51 @@ double service_process::metric(const std::string& series) {
 
 namespace {
 
-void check(amqp_rpc_reply_t r, const char* what) {
-  if (r.reply_type != AMQP_RESPONSE_NORMAL)
-    throw std::runtime_error(std::string{"amqp "} + what + " failed");
+std::unique_ptr<shared::amqp::connection> connect(const support::rabbitmq_server& broker) {
+  auto options = support::amqp_options(broker, "platform_it");
+  // Tests leave a reader idle between takes for longer than two heartbeats.
+  options.heartbeat = std::chrono::seconds(0);
+  return std::make_unique<shared::amqp::connection>(std::move(options));
 }
 
-amqp_connection_state_t connect(const support::rabbitmq_server& broker) {
-  auto conn = amqp_new_connection();
-  auto* socket = amqp_tcp_socket_new(conn);
-  if (amqp_socket_open(socket, broker.host().c_str(), broker.port()) != 0) {
-    amqp_destroy_connection(conn);
-    throw std::runtime_error("amqp connect failed");
-  }
-  check(amqp_login(conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, broker.user().c_str(),
-                   broker.password().c_str()),
-        "login");
-  amqp_channel_open(conn, 1);
-  check(amqp_get_rpc_reply(conn), "channel.open");
-  return conn;
-}
-
-void declare(amqp_connection_state_t conn, const std::string& queue, const std::string& exchange) {
-  amqp_exchange_declare(conn, 1, amqp_cstring_bytes(exchange.c_str()),
-                        amqp_cstring_bytes("fanout"), 0, 1, 0, 0, amqp_empty_table);
-  check(amqp_get_rpc_reply(conn), "exchange.declare");
-  amqp_queue_declare(conn, 1, amqp_cstring_bytes(queue.c_str()), 0, 1, 0, 0, amqp_empty_table);
-  check(amqp_get_rpc_reply(conn), "queue.declare");
-  amqp_queue_bind(conn, 1, amqp_cstring_bytes(queue.c_str()), amqp_cstring_bytes(exchange.c_str()),
-                  amqp_empty_bytes, amqp_empty_table);
-  check(amqp_get_rpc_reply(conn), "queue.bind");
-}
-
-std::string text(amqp_bytes_t b) {
-  return {static_cast<char*>(b.bytes), b.len};
+void declare(shared::amqp::connection& conn, const std::string& queue,
+             const std::string& exchange) {
+  conn.declare_exchange(exchange); // durable fanout
+  conn.declare_queue(queue);       // durable
+  conn.bind_queue(queue, exchange);
 }
 
 } // namespace
 
 void prepare_queue(const support::rabbitmq_server& broker, const std::string& queue,
                    const std::string& exchange) {
-  auto conn = connect(broker);
-  declare(conn, queue, exchange);
-  amqp_queue_purge(conn, 1, amqp_cstring_bytes(queue.c_str()));
-  check(amqp_get_rpc_reply(conn), "queue.purge");
-  amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
-  amqp_destroy_connection(conn);
+  declare(*connect(broker), queue, exchange);
+  broker.ctl({"purge_queue", queue}); // shared_amqp has no queue.purge
 }
 
 queue_reader::queue_reader(const support::rabbitmq_server& broker, const std::string& queue,
                            const std::string& exchange)
   : conn_(connect(broker)), queue_(queue) {
-  declare(conn_, queue, exchange);
+  declare(*conn_, queue, exchange);
 }
 
-queue_reader::~queue_reader() {
-  amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
-  amqp_destroy_connection(conn_);
-}
+queue_reader::~queue_reader() = default;
 
 std::vector<received> queue_reader::take(std::size_t count, std::chrono::milliseconds deadline) {
   if (!consuming_) {
-    amqp_basic_consume(conn_, 1, amqp_cstring_bytes(queue_.c_str()), amqp_empty_bytes, 0,
-                       /*no_ack=*/1, 0, amqp_empty_table);
-    check(amqp_get_rpc_reply(conn_), "basic.consume");
+    conn_->consume(queue_);
     consuming_ = true;
   }
   std::vector<received> out;
   auto until = std::chrono::steady_clock::now() + deadline;
   while (out.size() < count && std::chrono::steady_clock::now() < until) {
-    amqp_envelope_t env;
-    timeval tv{0, 200'000};
-    amqp_maybe_release_buffers(conn_);
-    auto r = amqp_consume_message(conn_, &env, &tv, 0);
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
+    auto d = conn_->next(std::chrono::milliseconds(200));
+    if (!d)
       continue;
-    check(r, "consume");
-    auto& p = env.message.properties;
-    received m;
-    m.body = text(env.message.body);
-    if (p._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-      m.message_id = text(p.message_id);
-    if (p._flags & AMQP_BASIC_TYPE_FLAG)
-      m.type = text(p.type);
-    if (p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
-      m.content_type = text(p.content_type);
-    if (p._flags & AMQP_BASIC_CORRELATION_ID_FLAG)
-      m.correlation_id = text(p.correlation_id);
-    if (p._flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
-      m.delivery_mode = p.delivery_mode;
-    amqp_destroy_envelope(&env);
-    out.push_back(std::move(m));
+    auto& p = d->props;
+    out.push_back({d->body, p.message_id, p.type, p.content_type, p.correlation_id,
+                   p.persistent ? 2 : 1});
+    conn_->ack(d->delivery_tag);
   }
   return out;
 }

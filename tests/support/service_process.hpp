@@ -7,14 +7,16 @@
 
 #include <httplib.h>
 
-#include <amqp.h>
-
 #include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace shared::amqp {
+class connection; // shared_amqp's, kept out of this header
+} // namespace shared::amqp
 
 namespace platform_it {
 
@@ -58,11 +60,12 @@ struct received {
   std::string type;
   std::string content_type;
   std::string correlation_id;
-  int delivery_mode = 0;
+  int delivery_mode = 0; // 2: persistent, 1: not
 };
 
-// A blocking AMQP client for tests: declares a durable queue bound to the
-// fanout exchange and reads from it. Every failure throws.
+// A blocking AMQP client for tests (shared_amqp): declares a durable queue
+// bound to the fanout exchange and reads from it, acking each message it
+// returns. Every failure throws.
 class queue_reader {
 public:
   queue_reader(const support::rabbitmq_server& broker, const std::string& queue,
@@ -73,7 +76,7 @@ public:
   std::vector<received> take(std::size_t count, std::chrono::milliseconds deadline);
 
 private:
-  amqp_connection_state_t conn_;
+  std::unique_ptr<shared::amqp::connection> conn_;
   bool consuming_ = false;
   std::string queue_;
 };
