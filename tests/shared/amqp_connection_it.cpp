@@ -282,6 +282,34 @@ TEST(amqp_connection, keep_alive_keeps_an_idle_publisher_connected) {
   EXPECT_EQ(settled.at(seq), amqp::confirm_status::acked);
 }
 
+TEST(amqp_connection, an_idle_wait_for_confirms_services_heartbeats_too) {
+  auto o = broker("it-idle-wait");
+  o.heartbeat = 1s;
+  amqp::connection pub{o};
+  declare(pub, "t11");
+  pub.enable_confirms();
+  auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until) {
+    EXPECT_TRUE(pub.wait_for_confirms(100ms).empty()) << "nothing was published";
+    std::this_thread::sleep_for(100ms);
+  }
+  auto seq = pub.publish("t11.x", "", "after a pause", with_id("t11-1"));
+  auto settled = pub.wait_for_confirms(5s);
+  ASSERT_EQ(settled.count(seq), 1u);
+  EXPECT_EQ(settled.at(seq), amqp::confirm_status::acked);
+}
+
+TEST(amqp_connection, purge_empties_a_queue_and_counts_what_it_dropped) {
+  amqp::connection pub{broker("it-purge")};
+  declare(pub, "t12");
+  pub.enable_confirms();
+  for (int i = 0; i < 3; ++i)
+    pub.publish("t12.x", "", "m", with_id("t12-" + std::to_string(i)));
+  pub.wait_for_confirms(5s);
+  EXPECT_EQ(pub.purge_queue("t12.q"), 3u);
+  EXPECT_EQ(pub.purge_queue("t12.q"), 0u);
+}
+
 TEST(amqp_connection, a_rejected_delivery_goes_to_the_dead_letter_queue) {
   amqp::connection pub{broker("it-pub")}, sub{broker("it-sub")};
   declare(pub, "t4");

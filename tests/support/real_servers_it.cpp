@@ -33,7 +33,7 @@ public:
     amqp::queue_options declared;
     declared.durable = durable;
     publisher_.declare_queue(queue, declared);
-    broker_.ctl({"purge_queue", queue}); // shared_amqp has no queue.purge
+    publisher_.purge_queue(queue);
   }
 
   // Persistent, and returns once the broker confirmed it (it is on disk then).

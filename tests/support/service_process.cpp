@@ -112,8 +112,9 @@ void declare(shared::amqp::connection& conn, const std::string& queue,
 
 void prepare_queue(const support::rabbitmq_server& broker, const std::string& queue,
                    const std::string& exchange) {
-  declare(*connect(broker), queue, exchange);
-  broker.ctl({"purge_queue", queue}); // shared_amqp has no queue.purge
+  auto conn = connect(broker);
+  declare(*conn, queue, exchange);
+  conn->purge_queue(queue);
 }
 
 queue_reader::queue_reader(const support::rabbitmq_server& broker, const std::string& queue,

@@ -16,7 +16,7 @@ std::string versions(const std::vector<int>& vs) {
     return "none";
   std::string out = std::to_string(vs.front());
   for (std::size_t i = 1; i < vs.size(); ++i)
-    out += "," + std::to_string(vs[i]);
+    out.append(",").append(std::to_string(vs[i]));
   return out;
 }
 

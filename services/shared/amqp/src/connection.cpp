@@ -203,6 +203,12 @@ void connection::qos(std::uint16_t prefetch_count) {
   check_reply("basic.qos", std::to_string(prefetch_count));
 }
 
+std::uint32_t connection::purge_queue(const std::string& queue) {
+  auto* ok = amqp_queue_purge(conn_, channel, bytes(queue));
+  check_reply("queue.purge", queue);
+  return ok->message_count;
+}
+
 std::string connection::consume(const std::string& queue) {
   auto* ok = amqp_basic_consume(conn_, channel, bytes(queue), amqp_empty_bytes, 0, 0, 0,
                                 amqp_empty_table);
@@ -282,6 +288,10 @@ std::uint64_t connection::publish(const std::string& exchange, const std::string
 
 std::map<std::uint64_t, confirm_status>
 connection::wait_for_confirms(std::chrono::milliseconds timeout, std::uint64_t up_to) {
+  // A publisher never calls next(): free the frame buffers read so far here.
+  amqp_maybe_release_buffers(conn_);
+  if (pending_.empty())
+    keep_alive();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!pending_.empty() && pending_.begin()->first <= up_to) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

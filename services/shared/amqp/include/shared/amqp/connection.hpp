@@ -122,6 +122,8 @@ public:
   void bind_queue(const std::string& queue, const std::string& exchange,
                   const std::string& routing_key = "");
   void qos(std::uint16_t prefetch_count);
+  // Drops every ready message of the queue; returns how many.
+  std::uint32_t purge_queue(const std::string& queue);
 
   // Starts a consumer with manual acks; returns its consumer tag.
   std::string consume(const std::string& queue);
@@ -141,7 +143,8 @@ public:
                         bool mandatory = false);
   // Reads the broker's acks, nacks and returns until every publish up to
   // sequence `up_to` (all of them by default) is settled or `timeout` passes;
-  // returns the publishes settled since the last call.
+  // returns the publishes settled since the last call. With nothing to wait
+  // for it only does what keep_alive() does.
   std::map<std::uint64_t, confirm_status>
   wait_for_confirms(std::chrono::milliseconds timeout,
                     std::uint64_t up_to = std::numeric_limits<std::uint64_t>::max());
