@@ -313,6 +313,17 @@ child_spec child(const handle& serves, start_function start, restart_policy rest
   return {serves.name(), std::move(start), restart, serves, std::chrono::milliseconds{5'000}};
 }
 
+supervisor_spec one_for_one(std::string name, restart_intensity intensity, backoff_policy backoff,
+                            supervision_observer observer) {
+  supervisor_spec s;
+  s.name = std::move(name);
+  s.strategy = strategy::one_for_one;
+  s.intensity = intensity;
+  s.backoff = backoff;
+  s.observer = std::move(observer);
+  return s;
+}
+
 child_spec supervisor_child(supervisor_spec spec, restart_policy restart) {
   // A nested supervisor stops its children one after another: give it their time.
   std::chrono::milliseconds timeout{1'000};

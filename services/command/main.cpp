@@ -46,35 +46,24 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
     ctx.system(), command::commands_api_deps{repository, view, subscriber_status, metrics},
     cfg.rest.request_timeout);
 
-  actors::supervisor_spec bus;
-  bus.name = "command.bus";
   // As the platform service's relay: backoff up to 5 s, so the subscriber is
   // back within ~5 s of the broker, and a long outage (~15 restarts a minute)
   // stays far below the intensity limit.
-  bus.intensity = {100, 60s};
-  bus.backoff = {200ms, 5s, 0.2};
-  bus.observer = restarts;
+  auto bus = actors::one_for_one("command.bus", {100, 60s}, {200ms, 5s, 0.2}, restarts);
   bus.children = {actors::child(subscriber, [=](caf::actor_system& sys) {
     return command::spawn_subscriber(sys, cfg.subscriber, processor, sync, subscriber_status,
                                      metrics);
   })};
 
-  actors::supervisor_spec store;
-  store.name = "command.store";
   // As the platform service's repository: a database outage lasts as long as
   // it lasts, retried every <= 2 s (at most ~35 restarts a minute).
-  store.intensity = {60, 60s};
-  store.backoff = {100ms, 2s, 0.2};
-  store.observer = restarts;
+  auto store = actors::one_for_one("command.store", {60, 60s}, {100ms, 2s, 0.2}, restarts);
   store.children = {actors::child(repository, [=](caf::actor_system& sys) {
     (void) keeper; // held as long as the tree
     return command::spawn_repository(sys, cfg.database, view);
   })};
 
-  actors::supervisor_spec root;
-  root.name = "command.supervisor";
-  root.strategy = actors::strategy::one_for_one;
-  root.observer = restarts;
+  auto root = actors::one_for_one("command.supervisor", {3, 60s}, {500ms, 5s, 0.2}, restarts);
   root.children = {
     actors::supervisor_child(store),
     actors::child(processor,

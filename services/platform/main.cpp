@@ -36,18 +36,6 @@ namespace {
 
 using platform::config;
 
-actors::supervisor_spec supervisor(std::string name, actors::restart_intensity intensity,
-                                   actors::backoff_policy backoff,
-                                   actors::supervision_observer observer) {
-  actors::supervisor_spec s;
-  s.name = std::move(name);
-  s.strategy = actors::strategy::one_for_one;
-  s.intensity = intensity;
-  s.backoff = backoff;
-  s.observer = std::move(observer);
-  return s;
-}
-
 actors::supervisor_spec supervision(actors::service_context& ctx, const config& cfg) {
   auto metrics = std::make_shared<shared::metrics::registry>();
   auto restarts = shared::metrics::restart_counter(metrics);
@@ -56,7 +44,7 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   // A database outage lasts as long as it lasts: members retry every <= 2 s
   // (at most ~35 restarts a minute). A request waits 250 ms for a member that
   // is down, then tries the next (repository_client); 503 when none answers.
-  auto repository = supervisor("platform.repository", {60, 60s}, {100ms, 2s, 0.2}, restarts);
+  auto repository = actors::one_for_one("platform.repository", {60, 60s}, {100ms, 2s, 0.2}, restarts);
   actors::child_spec migrations;
   migrations.name = "platform.migrations";
   migrations.start = [db = cfg.repository.database, schema](caf::actor_system& sys) {
@@ -75,7 +63,7 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   }
 
   // Same for the broker: backoff up to 5 s stays far below 100 restarts a minute.
-  auto messaging = supervisor("platform.messaging", {100, 60s}, {200ms, 5s, 0.2}, restarts);
+  auto messaging = actors::one_for_one("platform.messaging", {100, 60s}, {200ms, 5s, 0.2}, restarts);
   auto relay = ctx.make_handle("platform.outbox_relay");
   messaging.children.push_back(actors::child(relay, [c = cfg.relay, metrics, schema](auto& sys) {
     return platform::spawn_relay(sys, c, metrics, schema);
@@ -102,7 +90,7 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   auto grpc_repository = repository_client;
   grpc_repository.set_deadline(cfg.grpc.request_timeout);
 
-  auto root = supervisor("platform.supervisor", {3, 60s}, {500ms, 5s, 0.2}, restarts);
+  auto root = actors::one_for_one("platform.supervisor", {3, 60s}, {500ms, 5s, 0.2}, restarts);
   root.children = {
     actors::supervisor_child(repository),
     actors::supervisor_child(messaging),

@@ -76,6 +76,10 @@ struct supervisor_spec {
 
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_spec spec);
 
+// A one_for_one supervisor's spec, children to be added.
+supervisor_spec one_for_one(std::string name, restart_intensity intensity, backoff_policy backoff,
+                            supervision_observer observer = {});
+
 // A child served through a stable handle, named after it.
 child_spec child(const handle& serves, start_function start,
                  restart_policy restart = restart_policy::permanent);
