@@ -52,7 +52,8 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   };
   migrations.restart = actors::restart_policy::transient; // done once it exits normally
   repository.children.push_back(std::move(migrations));
-  auto cache = std::make_shared<platform::platform_cache>(cfg.repository.cache_size);
+  auto cache = std::make_shared<platform::platform_cache>(cfg.repository.cache_size,
+                                                        cfg.repository.cache_bytes);
   std::vector<actors::handle> pool;
   for (unsigned i = 1; i <= cfg.repository.pool_size; ++i) {
     auto h = ctx.make_handle("platform.repository." + std::to_string(i), {250ms, 10'000});

@@ -19,6 +19,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -748,4 +749,72 @@ TEST(grpc_stream, streams_a_large_catalogue_in_pages_in_id_order) {
   PlatformResponse ignored;
   EXPECT_FALSE(reader->Read(&ignored));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+namespace {
+
+// The service's resident memory (VmRSS), in MB.
+double resident_mb(service_process& service) {
+  std::ifstream status{"/proc/" + std::to_string(service.process().pid()) + "/status"};
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stod(line.substr(6)) / 1024;
+  return 0;
+}
+
+} // namespace
+
+TEST(rest_list, pages_with_a_link_to_the_next_and_rejects_bad_parameters) {
+  service_process service(options("it_pages"));
+  ASSERT_TRUE(service.wait_ready());
+  auto c = service.http();
+  std::vector<int> ids;
+  std::string next = "/api/platforms?limit=2";
+  while (!next.empty()) {
+    auto r = c.Get(next.c_str());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << next << ": " << r->body;
+    for (auto& p : body_of(r))
+      ids.push_back(p["id"]);
+    auto link = r->get_header_value("Link");
+    next.clear();
+    if (!link.empty()) {
+      EXPECT_NE(link.find("rel=\"next\""), std::string::npos) << link;
+      next = link.substr(1, link.find('>') - 1);
+    }
+  }
+  EXPECT_EQ(ids, (std::vector<int>{1, 2, 3})) << "pages of 2: [1,2] with a link, then [3] without";
+  for (auto* bad : {"/api/platforms?limit=0", "/api/platforms?limit=1001", "/api/platforms?limit=x",
+                    "/api/platforms?limit=2&after=-1", "/api/platforms?after=2"})
+    expect_problem(c.Get(bad), 400, bad);
+}
+
+TEST(rest_list, the_full_list_streams_in_id_order_and_gives_its_memory_back) {
+  service_process service(options("it_stream_rest"));
+  ASSERT_TRUE(service.wait_ready());
+  {
+    soci::session sql(soci::postgresql, support::postgres().connection_string("it_stream_rest"));
+    sql << "INSERT INTO platforms (name, publisher, cost) SELECT 'platform-' || g,"
+           " 'publisher-' || g, 'Free' FROM generate_series(1, 150000) g";
+  }
+  auto c = service.http();
+  c.set_read_timeout(30, 0);
+  auto before = resident_mb(service);
+  double peak = before;
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Get("/api/platforms");
+    peak = std::max(peak, resident_mb(service));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    EXPECT_EQ(r->get_header_value("Transfer-Encoding"), "chunked");
+    auto all = json::parse(r->body);
+    ASSERT_EQ(all.size(), 150'003u);
+    for (std::size_t k = 0; k < all.size(); k += 9'999)
+      ASSERT_EQ(all[k]["id"], static_cast<int>(k + 1));
+    EXPECT_EQ(all.back()["name"], "platform-150000");
+  }
+  auto after = resident_mb(service);
+  std::cout << "resident MB: before " << before << ", peak seen " << peak << ", after " << after
+            << "\n";
+  EXPECT_LT(after - before, 8) << "the pages' memory went back";
 }

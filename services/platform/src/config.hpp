@@ -17,6 +17,7 @@ struct repository_config {
   std::string database; // ConnectionStrings__PlatformsConn
   std::size_t pool_size = 4;
   std::size_t cache_size = 100'000; // platforms by id kept in memory; 0 = off
+  std::size_t cache_bytes = 64 << 20; // and the memory they may take
 };
 
 struct grpc_config {

@@ -1,8 +1,11 @@
 #include "rest/platforms_api.hpp"
 
 #include <actors/errors.hpp>
+#include <actors/log.hpp>
 #include <shared/http/problem.hpp>
 #include <shared/http/request.hpp>
+
+#include <malloc.h>
 
 namespace platform {
 
@@ -12,9 +15,48 @@ namespace {
 
 const char* const actor_name = "platform.rest";
 
+const char* const json_type = "application/json; charset=utf-8";
+
+// Pages of the full list, and the largest page a client may ask for.
+constexpr std::int32_t stream_page = 1'000;
+constexpr std::int32_t max_page = 1'000;
+
 void json_reply(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
-  res.set_content(body, "application/json; charset=utf-8");
+  res.set_content(body, json_type);
+}
+
+struct page_query {
+  std::int32_t limit = 0; // 0: the whole list
+  std::int32_t after = 0;
+};
+
+// ?limit=1..1000&after=<id>; each malformed one named in a 400.
+std::optional<page_query> read_page_query(const httplib::Request& req, httplib::Response& res) {
+  page_query q;
+  http::problem bad = http::make_problem(400);
+  if (req.has_param("limit")) {
+    auto limit = http::parse_positive_id(req.get_param_value("limit"));
+    if (!limit || *limit > max_page)
+      bad.errors["limit"].push_back("The limit must be an integer from 1 to "
+                                    + std::to_string(max_page) + ".");
+    else
+      q.limit = *limit;
+  }
+  if (req.has_param("after")) {
+    auto after = http::parse_positive_id(req.get_param_value("after"));
+    if (!after)
+      bad.errors["after"].push_back("After must be a platform id from 1 to 2147483647.");
+    else if (!req.has_param("limit"))
+      bad.errors["limit"].push_back("A limit is needed with after.");
+    else
+      q.after = *after;
+  }
+  if (!bad.errors.empty()) {
+    http::reply(res, bad);
+    return std::nullopt;
+  }
+  return q;
 }
 
 } // namespace
@@ -35,11 +77,61 @@ std::vector<http::route> platforms_api::routes() {
   return routes;
 }
 
-void platforms_api::get_all(const httplib::Request&, httplib::Response& res) {
-  auto all = deps_.repository.all();
-  if (!all)
-    return http::reply_error(res, all.error(), actor_name, "list");
-  json_reply(res, 200, to_json_array(*all));
+void platforms_api::get_all(const httplib::Request& req, httplib::Response& res) {
+  auto query = read_page_query(req, res);
+  if (!query)
+    return;
+  auto page = deps_.repository.page(query->after, query->limit ? query->limit : stream_page);
+  if (!page)
+    return http::reply_error(res, page.error(), actor_name, "list");
+  if (!query->limit)
+    return stream_all(std::move(*page), res);
+  if (page->size() == static_cast<std::size_t>(query->limit))
+    res.set_header("Link", "</api/platforms?limit=" + std::to_string(query->limit) + "&after="
+                             + std::to_string(page->back().id) + ">; rel=\"next\"");
+  json_reply(res, 200, to_json_array(*page));
+}
+
+// The first page is read before the 200 goes out (a database that does not
+// answer is still a 503); a failure after that can only cut the stream, which
+// the client sees as a broken chunked body, and the log tells.
+void platforms_api::stream_all(std::vector<platform_record> first_page, httplib::Response& res) {
+  struct cursor {
+    std::vector<platform_record> next;
+    std::string request_id;
+    bool opened = false;
+  };
+  auto at = std::make_shared<cursor>(cursor{std::move(first_page), http::request_id(res)});
+  res.set_chunked_content_provider(
+    json_type,
+    [this, at](std::size_t, httplib::DataSink& sink) {
+      if (at->next.empty()) {
+        sink.write(at->opened ? "]" : "[]", at->opened ? 1 : 2);
+        sink.done();
+        return true;
+      }
+      auto chunk = to_json_array(at->next);
+      chunk[0] = at->opened ? ',' : '[';
+      chunk.pop_back(); // the array stays open for the next page
+      at->opened = true;
+      if (!sink.write(chunk.data(), chunk.size()))
+        return false;
+      auto after = at->next.back().id;
+      bool last = at->next.size() < static_cast<std::size_t>(stream_page);
+      at->next.clear();
+      if (last)
+        return true;
+      auto page = deps_.repository.page(after, stream_page);
+      if (!page) {
+        actors::log::warn(actor_name, "list_cut", {{"after", after},
+                                                   {"error", actors::describe(page.error())},
+                                                   {"request_id", at->request_id}});
+        return false;
+      }
+      at->next = std::move(*page);
+      return true;
+    },
+    [](bool) { malloc_trim(0); }); // give the pages' memory back to the system
 }
 
 void platforms_api::get_one(const httplib::Request& req, httplib::Response& res) {

@@ -30,7 +30,11 @@ public:
   std::vector<shared::http::route> routes() override;
 
 private:
+  // Without parameters the course's full list, streamed a page at a time (so
+  // memory stays one page however large the catalogue); with ?limit=&after=
+  // one page and a Link to the next.
   void get_all(const httplib::Request& req, httplib::Response& res);
+  void stream_all(std::vector<platform_record> first_page, httplib::Response& res);
   void get_one(const httplib::Request& req, httplib::Response& res);
   void create(const httplib::Request& req, httplib::Response& res);
   std::vector<shared::http::readiness_check> readiness();
