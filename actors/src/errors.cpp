@@ -64,8 +64,9 @@ void register_error_category(caf::atom_value cat, code_namer code_name) {
 
 void add_error_category(caf::actor_system_config& cfg) {
   std::lock_guard guard{categories_mutex};
-  for (auto& [cat, name] : categories())
-    cfg.add_error_category(cat, [name](uint8_t code, caf::atom_value, const caf::message& ctx) {
+  for (auto& entry : categories()) // no structured binding: clang 14 cannot capture one
+    cfg.add_error_category(entry.first, [name = entry.second](uint8_t code, caf::atom_value,
+                                                              const caf::message& ctx) {
       return render(name, code, ctx);
     });
 }
