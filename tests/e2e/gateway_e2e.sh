@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # jq programs and the reaper's script are single-quoted on purpose
-# End-to-end tests through the gateway. Starts a whole stack with
-# deploy/local/stack on free loopback ports in a temporary state dir (never
-# the developer's .stack or ports), then checks through nginx:
+# End-to-end tests through the gateway. Starts a private stack
+# (private_stack.sh), then checks through nginx:
 #   - the course's demo: create a platform, see it in the command service,
 #     add and list its commands;
 #   - one request id in the gateway log, both services' logs and the event;
@@ -12,172 +11,20 @@
 #     reaches the command service once the broker is back.
 # Prints one line per check and a summary; exits 1 if any check failed.
 #
-# Environment: STACK_BUILD_DIR (default: build/) holds the binaries;
-# E2E_BUS_TAP the bus tap (default: $STACK_BUILD_DIR/tests/e2e/e2e_bus_tap);
-# E2E_KEEP=1 keeps the state dir (logs) afterwards.
+# Environment: as private_stack.sh, and E2E_BUS_TAP the bus tap (default:
+# $STACK_BUILD_DIR/tests/e2e/e2e_bus_tap).
 set -uo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-stack=$repo/deploy/local/stack
-export STACK_BUILD_DIR=${STACK_BUILD_DIR:-$repo/build}
-bus_tap=${E2E_BUS_TAP:-$STACK_BUILD_DIR/tests/e2e/e2e_bus_tap}
-
-passed=0
-failures=()
-started_at=$SECONDS
-
-pass() {
-  passed=$((passed + 1))
-  printf 'ok    %s\n' "$1"
-}
-fail() {
-  failures+=("$1${2:+: $2}")
-  printf 'FAIL  %s%s\n' "$1" "${2:+: $2}"
-}
-# check <name> <command...>: passes when the command succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@"; then pass "$name"; else fail "$name"; fi
-}
-matches() { [[ $1 =~ $2 ]]; }
-quietly() { "$@" >/dev/null 2>&1; }
-expect_eq() {
-  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
-}
-
-summary() {
-  local total=$((passed + ${#failures[@]}))
-  echo
-  echo "e2e: $total checks, $passed passed, ${#failures[@]} failed ($((SECONDS - started_at)) s)"
-  local f
-  for f in "${failures[@]}"; do echo "  failed: $f"; done
-  ((${#failures[@]} == 0))
-}
-
-# Stops the run: a summary of what was checked so far, and the logs' ends.
-abort() {
-  fail "$1" "${2:-}"
-  local log
-  for log in "$STACK_DIR"/logs/*.log; do
-    echo "--- tail of $log"
-    tail -n 25 "$log"
-  done
-  summary
-  exit 1
-}
-
-for tool in curl jq ss; do
-  command -v "$tool" >/dev/null || {
-    echo "gateway_e2e: needs $tool"
-    exit 1
-  }
-done
+bus_tap=${E2E_BUS_TAP:-${STACK_BUILD_DIR:-$(dirname "$0")/../../build}/tests/e2e/e2e_bus_tap}
 [ -x "$bus_tap" ] || {
   echo "gateway_e2e: no bus tap at $bus_tap (build target e2e_bus_tap, or set E2E_BUS_TAP)"
   exit 1
 }
-
-# ---- a private stack ------------------------------------------------------------
-
-STACK_DIR=$(mktemp -d /tmp/e2e-stack.XXXXXX)
-chmod 755 "$STACK_DIR" # the servers' accounts reach their dirs inside
-export STACK_DIR STACK_BUILD=0 STACK_INSTALL=0
-# Low enough that a burst of requests meets the limit quickly.
-export STACK_RATE=50r/s STACK_BURST=25
-
-# Ports from just below the kernel's ephemeral range: no client socket gets
-# one of them as its own port while a server is down.
-taken=" "
-free_port() {
-  local low port
-  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-  while :; do
-    port=$((low / 2 + RANDOM % (low / 2 - 1)))
-    [[ $taken == *" $port "* ]] && continue
-    [ -z "$(ss -ltnH "sport = :$port")" ] || continue
-    echo "$port"
-    return
-  done
-}
-for name in STACK_GATEWAY_PORT STACK_GATEWAY_HTTPS_PORT STACK_PLATFORM_HTTP_PORT \
-  STACK_PLATFORM_GRPC_PORT STACK_COMMAND_HTTP_PORT STACK_BROKER_PORT STACK_BROKER_DIST_PORT \
-  STACK_EPMD_PORT STACK_DB_PORT; do
-  port=$(free_port)
-  taken+="$port "
-  export "$name=$port"
-done
-
-# The stack goes down however this script ends, even by SIGKILL: a reaper
-# in its own session waits for our end of a pipe to close. Children of ours
-# never get that end (`{reaper}>&-`), or the pipe would outlive us.
-exec {reaper}> >(
-  exec setsid bash -c '
-    trap "" INT TERM HUP
-    cat >/dev/null
-    "$1" down >/dev/null 2>&1
-    [ "${E2E_KEEP:-0}" = 1 ] || rm -rf "$STACK_DIR"' reaper "$stack"
-)
-stack() { "$stack" "$@" {reaper}>&-; }
-
 tap_pid=
-cleanup() {
-  [ -n "$tap_pid" ] && kill "$tap_pid" 2>/dev/null
-  stack down >/dev/null 2>&1
-  [ "${E2E_KEEP:-0}" = 1 ] && echo "state kept in $STACK_DIR"
-}
-trap cleanup EXIT
-
-logs=$STACK_DIR/logs
-gw=http://localhost:$STACK_GATEWAY_PORT
-echo "e2e: stack in $STACK_DIR, gateway $gw"
-
-up_started=$(date +%s%3N)
-stack up >"$STACK_DIR/up.out" 2>&1 || {
-  cat "$STACK_DIR/up.out"
-  abort "stack up"
-}
-up_ms=$(($(date +%s%3N) - up_started))
-pass "stack up ($((up_ms / 1000)).$((up_ms % 1000 / 100)) s)"
-key=$(cat "$STACK_DIR/api-key")
-
-# ---- HTTP helpers ---------------------------------------------------------------
-
-# call <method> <url> [curl args...]: sets $status, $body and $headers (a file).
-headers=$STACK_DIR/last.headers
-call() {
-  local method=$1 url=$2
-  shift 2
-  body=$(curl -s -X "$method" -D "$headers" --max-time 10 -w '\n%{http_code}' "$@" "$url" {reaper}>&-)
-  status=${body##*$'\n'}
-  body=${body%$'\n'*}
-}
-header() { tr -d '\r' <"$headers" | sed -n "s/^$1: *//Ip" | tail -n 1; }
-json() { jq -r "$@" <<<"$body" 2>/dev/null; }
-post_json() { call POST "$1" -H "X-Api-Key: $key" -H 'Content-Type: application/json' --data-binary "$2" "${@:3}"; }
-
-# until_true <seconds> <command...>: polls every 0.2 s.
-until_true() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
-
-# The gateway's log line for a request id, as JSON (empty when none).
-gateway_line() { jq -c --arg id "$1" 'select(.request_id == $id)' "$logs/gateway-access.log" | tail -n 1; }
-# The gateway answered itself: its log line for the request names no upstream.
-answered_by_gateway() {
-  local line
-  line=$(gateway_line "$(header X-Request-Id)")
-  [ -n "$line" ] && [ "$(jq -r .upstream <<<"$line")" = "" ]
-}
-is_problem() {
-  [[ $(header Content-Type) == application/problem+json* ]] && [ "$(json .status)" = "$1" ] &&
-    [ "$(json .traceId)" = "$(header X-Request-Id)" ]
-}
+stop_tap() { [ -n "$tap_pid" ] && kill "$tap_pid" 2>/dev/null; }
+# shellcheck source=tests/e2e/private_stack.sh
+source "$(dirname "$0")/private_stack.sh"
+before_down+=(stop_tap)
 
 # ---- the course's demo through the gateway, followed by one request id -------
 
