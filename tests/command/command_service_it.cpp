@@ -8,6 +8,8 @@
 
 #include <amqp_options.hpp>
 #include <eventually.hpp>
+#include <hostile_input.hpp>
+#include <raw_http.hpp>
 #include <real_servers.hpp>
 #include <shared/amqp/connection.hpp>
 
@@ -17,6 +19,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -195,6 +199,7 @@ public:
 
   bool has_platform(int id) const { return platform_ids().count(id) > 0; }
 
+  int port() const { return port_; }
   const std::string& queue() const { return queue_; }
   support::child_process& process() { return *process_; }
 
@@ -252,7 +257,102 @@ std::vector<std::string> drain_queue(const std::string& queue, std::size_t expec
   return bodies;
 }
 
+double restarts(const command_service& svc) {
+  auto r = svc.client().Get("/metrics");
+  return r ? support::metric_total(r->body, "actor_restarts_total") : -1;
+}
+
+// {"howTo":"ok","commandLine":"ok"} with `field`'s value replaced by
+// `json_value` (JSON text, written as is).
+std::string command_body(const std::string& field, const std::string& json_value) {
+  std::string body = "{";
+  for (std::string f : {"howTo", "commandLine"})
+    body.append(body.size() > 1 ? "," : "")
+      .append("\"" + f + "\":")
+      .append(f == field ? json_value : "\"ok\"");
+  return body + "}";
+}
+
 } // namespace
+
+TEST(command_service, the_course_inbound_test_needs_no_body_and_no_content_type) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-inbound", grpc.port()};
+  const std::string course_text = "Inbound test of from Platforms Controler";
+  auto cli = svc.client();
+  auto bare = cli.Post("/api/c/platforms"); // Content-Length: 0, no Content-Type
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->status, 200) << bare->body;
+  EXPECT_EQ(bare->body, course_text);
+  auto text = cli.Post("/api/c/platforms", "ping", "text/plain");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 200) << "a body is ignored whatever its type";
+  EXPECT_EQ(text->body, course_text);
+
+  // As `curl -X POST` sends it: no Content-Length, no Transfer-Encoding, so no
+  // body (RFC 9112 section 6.3); answered at once, not after a read timeout.
+  auto [answer, took] = support::raw_exchange(
+    svc.port(), "POST /api/c/platforms HTTP/1.1\r\nHost: it\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\r\n\r\n" + course_text), std::string::npos) << answer;
+  EXPECT_LT(took, 1s);
+
+  // A route that reads a body still wants JSON.
+  auto untyped = cli.Post("/api/c/platforms/1/commands", R"({"howTo":"x","commandLine":"y"})", "");
+  ASSERT_TRUE(untyped);
+  EXPECT_EQ(untyped->status, 415);
+  auto empty = cli.Post("/api/c/platforms/1/commands");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 415);
+  svc.stop();
+}
+
+TEST(command_service, every_text_field_rule_is_a_400_naming_the_field_and_restarts_nothing) {
+  grpc_platforms grpc;
+  grpc.service().add(1, "Dot Net");
+  command_service svc{"cmd-it-field-rules", grpc.port()};
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(1); }, 5s));
+  auto cli = svc.client();
+  auto restarts_before = restarts(svc);
+  for (std::string field : {"howTo", "commandLine"}) {
+    for (auto& [what, value, body_error] : support::refused_text_values()) {
+      auto label = field + ": " + what;
+      auto r = cli.Post("/api/c/platforms/1/commands", command_body(field, value),
+                        "application/json");
+      ASSERT_TRUE(r) << label;
+      EXPECT_EQ(r->status, 400) << label << ": " << r->body.substr(0, 300);
+      EXPECT_EQ(r->get_header_value("Content-Type"), "application/problem+json") << label;
+      auto errors = json::parse(r->body)["errors"];
+      EXPECT_TRUE(errors.contains(body_error ? "$" : field)) << label << ": " << r->body.substr(0, 300);
+      EXPECT_EQ(errors.size(), 1u) << label;
+      EXPECT_EQ(support::internal_text_in(r->body), "") << label << ": " << r->body;
+    }
+  }
+  for (std::string body : {R"({"howTo":"a","HowTo":"b","commandLine":"c"})",
+                           R"({"howTo":"a","commandLine":"c","commandline":"c"})"}) {
+    auto r = cli.Post("/api/c/platforms/1/commands", body, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+  }
+  EXPECT_EQ(svc.get_json("/api/c/platforms/1/commands"), json::array()) << "none was stored";
+
+  auto longest = support::longest_multibyte_value();
+  std::string padded = "\u00a0 docker build . \u3000";
+  auto created = cli.Post("/api/c/platforms/1/commands",
+                          json{{"howTo", longest}, {"commandLine", padded}, {"id", 77},
+                               {"platformId", 9}}.dump(),
+                          "application/json");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  auto c = json::parse(created->body);
+  EXPECT_EQ(c["howTo"], longest);
+  EXPECT_EQ(c["commandLine"], padded) << "kept as sent";
+  EXPECT_EQ(c["platformId"], 1) << "unknown fields are ignored";
+  auto location = created->get_header_value("Location");
+  EXPECT_EQ(svc.get_json(location), c);
+  EXPECT_EQ(restarts(svc), restarts_before) << "no actor restarted for bad input";
+  svc.stop();
+}
 
 TEST(command_service, every_route_answers_its_successes_and_errors) {
   grpc_platforms grpc;
@@ -385,6 +485,21 @@ TEST(command_service, poison_messages_are_dead_lettered_and_the_next_good_event_
   svc.stop();
 }
 
+TEST(command_service, a_platform_the_store_refuses_is_dead_lettered_and_restarts_nothing) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-refused-event", grpc.port()};
+  auto restarts_before = restarts(svc);
+  // Well-formed, but no store can keep a NUL in a name (PostgreSQL's text
+  // cannot hold it; SQLite would hand back "Dock").
+  const std::string refused = R"({"Event":"Platform_Published","Id":7,"Name":"Dock\u0000er"})";
+  publish({refused, event(8, "Good after the refusal")});
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(8); }, 5s));
+  EXPECT_FALSE(svc.has_platform(7));
+  EXPECT_EQ(drain_queue("cmd-it-refused-event.dead", 1), std::vector<std::string>{refused});
+  EXPECT_EQ(restarts(svc), restarts_before) << "neither the repository nor the subscriber failed";
+  svc.stop();
+}
+
 TEST(command_service, the_subscriber_survives_a_broker_kill_and_loses_nothing) {
   grpc_platforms grpc;
   command_service svc{"cmd-it-broker", grpc.port()};
@@ -504,6 +619,44 @@ TEST(command_service, the_postgresql_store_serves_events_and_commands_and_keeps_
   svc.stop();
 }
 
+TEST(command_service, a_constraint_only_postgresql_enforces_is_a_400_that_restarts_nothing) {
+  grpc_platforms grpc;
+  grpc.service().add(1, "Dot Net");
+  auto& pg = support::postgres();
+  pg.create_database("command_service_it_refusal");
+  auto connection = pg.connection_string("command_service_it_refusal");
+  command_service svc{"cmd-it-refusal", grpc.port(),
+                      {"--ConnectionStrings__CommandsConn=" + connection}};
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(1); }, 5s));
+  {
+    soci::session sql{soci::postgresql, connection};
+    sql << "ALTER TABLE commands ADD CONSTRAINT it_no_forbidden CHECK (how_to <> 'forbidden')";
+  }
+  auto cli = svc.client();
+  auto restarts_before = restarts(svc);
+  for (int i = 0; i < 3; ++i) {
+    auto id = std::string{"cmd-it-refused-"}.append(std::to_string(i));
+    auto r = cli.Post("/api/c/platforms/1/commands", {{"X-Request-Id", id}},
+                      R"({"howTo":"forbidden","commandLine":"c"})", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    auto p = json::parse(r->body);
+    EXPECT_EQ(p["detail"], "The values were refused by the service's rules.");
+    EXPECT_EQ(p["traceId"], id);
+    EXPECT_EQ(support::internal_text_in(r->body), "") << r->body;
+  }
+  auto line = svc.process().wait_for_line("request_id=cmd-it-refused-0", 5s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("event=request_refused"), std::string::npos) << *line;
+  EXPECT_NE(line->find("SQLSTATE 23514"), std::string::npos) << *line;
+  EXPECT_EQ(restarts(svc), restarts_before) << "the repository kept its session";
+  auto ok = cli.Post("/api/c/platforms/1/commands", R"({"howTo":"allowed","commandLine":"c"})",
+                     "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 201) << ok->body;
+  svc.stop();
+}
+
 TEST(command_service, a_store_that_fails_is_a_503_problem_and_the_service_not_ready) {
   grpc_platforms grpc;
   auto& pg = support::postgres();
@@ -526,6 +679,9 @@ TEST(command_service, a_store_that_fails_is_a_503_problem_and_the_service_not_re
   auto problem = json::parse(failed->body);
   EXPECT_EQ(problem["status"], 503);
   EXPECT_EQ(problem["title"], "Service Unavailable");
+  EXPECT_EQ(problem["detail"], "The service could not complete the request in time; retry later.");
+  EXPECT_EQ(problem["traceId"], failed->get_header_value("X-Request-Id"));
+  EXPECT_EQ(support::internal_text_in(failed->body), "") << failed->body;
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503) << ready->body;
   auto readiness = json::parse(ready->body);

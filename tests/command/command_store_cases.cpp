@@ -1,12 +1,14 @@
 // The cases of command_store_cases.hpp (instantiated per backend elsewhere).
 #include "command_store_cases.hpp"
 
+#include <actors/errors.hpp>
+
 using namespace command;
 using command_test::command_store_cases;
 
 TEST_P(command_store_cases, adding_a_platform_twice_is_a_no_op) {
-  EXPECT_TRUE(store.add_platform({5, "Docker"}));
-  EXPECT_FALSE(store.add_platform({5, "Docker renamed"}));
+  EXPECT_EQ(store.add_platform({5, "Docker"}), true);
+  EXPECT_EQ(store.add_platform({5, "Docker renamed"}), false);
   EXPECT_EQ(store.platforms(), (std::vector<platform>{{5, "Docker"}}));
 }
 
@@ -25,7 +27,7 @@ TEST_P(command_store_cases, commands_belong_to_their_platform) {
   EXPECT_EQ(c1->platform_id, 1);
   EXPECT_LT(c1->id, c3->id);
   EXPECT_EQ(store.commands(1), (std::vector<command_record>{*c1, *c3}));
-  EXPECT_EQ(store.command(1, c3->id), c3);
+  EXPECT_EQ(store.command(1, c3->id), *c3);
   EXPECT_EQ(store.command(2, c1->id), std::nullopt) << "another platform's command";
   EXPECT_EQ(store.commands(2)->size(), 1u);
   EXPECT_EQ(store.all_commands(), (std::vector<command_record>{*c1, *c2, *c3}));
@@ -33,7 +35,9 @@ TEST_P(command_store_cases, commands_belong_to_their_platform) {
 
 TEST_P(command_store_cases, an_unknown_platform_has_no_commands_and_takes_none) {
   EXPECT_EQ(store.commands(9), std::nullopt);
-  EXPECT_EQ(store.add_command(9, {"x", "y"}), std::nullopt);
+  auto refused = store.add_command(9, {"x", "y"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), unknown_platform(9));
   store.add_platform({9, "late"});
   EXPECT_EQ(store.commands(9), std::vector<command_record>{});
   EXPECT_TRUE(store.all_commands().empty());
@@ -49,7 +53,24 @@ TEST_P(command_store_cases, migrate_is_idempotent_and_keeps_data) {
 
 TEST_P(command_store_cases, the_largest_platform_id_and_unicode_names_round_trip) {
   platform big{2'147'483'647, "Ünïcødé ✓"};
-  EXPECT_TRUE(store.add_platform(big));
+  EXPECT_EQ(store.add_platform(big), true);
   EXPECT_EQ(store.platforms(), std::vector<platform>{big});
   EXPECT_TRUE(store.has_platform(big.id));
+}
+
+TEST_P(command_store_cases, text_with_nul_is_refused_as_a_value_and_nothing_is_written) {
+  using namespace std::string_literals;
+  ASSERT_EQ(store.add_platform({1, "a"}), true);
+  auto one = store.add_platform({2, "Dock\0er"s});
+  ASSERT_FALSE(one);
+  EXPECT_EQ(actors::kind_of(one.error()), actors::error_kind::invalid);
+  auto several = store.add_platforms({{3, "fine"}, {4, "\0"s}});
+  ASSERT_FALSE(several);
+  EXPECT_EQ(actors::kind_of(several.error()), actors::error_kind::invalid);
+  auto command = store.add_command(1, {"h\0"s, "c"});
+  ASSERT_FALSE(command);
+  EXPECT_EQ(actors::kind_of(command.error()), actors::error_kind::invalid);
+  EXPECT_EQ(store.platforms(), (std::vector<platform>{{1, "a"}})) << "none of them was stored";
+  EXPECT_TRUE(store.all_commands().empty());
+  EXPECT_EQ(store.add_command(1, {"h", "c"})->how_to, "h") << "the session serves on";
 }

@@ -4,6 +4,7 @@
 // outage surfacing as an error rather than silence.
 #include "command_store_cases.hpp"
 
+#include <actors/errors.hpp>
 #include <real_servers.hpp>
 
 #include <soci/soci.h>
@@ -40,9 +41,10 @@ TEST(command_store_postgres, connection_strings_open_postgresql_and_data_outlive
     command_store s{*db};
     s.migrate();
     s.add_platform({3, "kept"});
-    added = s.add_command(3, {"h", "c"});
+    auto c = s.add_command(3, {"h", "c"});
+    ASSERT_TRUE(c);
+    added = *c;
   }
-  ASSERT_TRUE(added);
   auto db = open_session(connection);
   command_store s{*db};
   s.migrate(); // a restarted repository migrates again
@@ -56,8 +58,8 @@ TEST(command_store_postgres, two_sessions_adding_the_same_platform_add_it_once) 
   command_store first{*a}, second{*b};
   first.migrate();
   second.migrate();
-  EXPECT_TRUE(first.add_platform({1, "one"}));
-  EXPECT_FALSE(second.add_platform({1, "one again"}));
+  EXPECT_EQ(first.add_platform({1, "one"}), true);
+  EXPECT_EQ(second.add_platform({1, "one again"}), false);
   EXPECT_EQ(second.add_platforms({{1, "one"}, {2, "two"}}), 1u);
   EXPECT_EQ(first.platforms(), (std::vector<platform>{{1, "one"}, {2, "two"}}));
 }
@@ -75,6 +77,28 @@ TEST(command_store_postgres, a_stopped_server_is_an_error_and_a_new_session_work
   pg.start();
   auto again = open_session(connection);
   command_store after{*again};
-  EXPECT_TRUE(after.add_platform({2, "after"}));
+  EXPECT_EQ(after.add_platform({2, "after"}), true);
   EXPECT_EQ(after.platforms(), (std::vector<platform>{{1, "before"}, {2, "after"}}));
+}
+
+TEST(command_store_postgres, a_value_postgresql_refuses_is_an_error_value_and_the_session_serves_on) {
+  auto db = fresh_postgres();
+  command_store s{*db};
+  s.migrate();
+  ASSERT_EQ(s.add_platform({1, "a"}), true);
+  // Not UTF-8: PostgreSQL refuses it (SQLSTATE 22021, class 22).
+  auto refused = s.add_platform({2, "\xff"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(actors::kind_of(refused.error()), actors::error_kind::invalid);
+  EXPECT_NE(actors::describe(refused.error()).find("SQLSTATE 22021"), std::string::npos)
+    << actors::describe(refused.error());
+  auto in_batch = s.add_platforms({{3, "fine"}, {4, "\xc3\x28"}});
+  ASSERT_FALSE(in_batch);
+  EXPECT_EQ(actors::kind_of(in_batch.error()), actors::error_kind::invalid);
+  auto command = s.add_command(1, {"\xfe", "c"});
+  ASSERT_FALSE(command);
+  EXPECT_EQ(actors::kind_of(command.error()), actors::error_kind::invalid);
+  EXPECT_EQ(s.platforms(), (std::vector<platform>{{1, "a"}})) << "the batch rolled back";
+  EXPECT_EQ(s.add_platform({5, "after"}), true) << "the same session serves on";
+  EXPECT_EQ(s.add_command(1, {"h", "c"})->platform_id, 1);
 }

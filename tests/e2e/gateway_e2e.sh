@@ -160,6 +160,20 @@ check "415 is a problem" is_problem 415
 check "415 is answered by the gateway" answered_by_gateway
 post_json "$gw/api/platforms" '{"name":""}' -H 'Content-Type: application/problem+json; charset=utf-8'
 expect_eq "application/*+json passes the gateway (the service answers 400)" 400 "$status"
+# A write without a body needs no Content-Type: its route decides.
+call POST "$gw/api/c/platforms" -H "X-Api-Key: $key"
+expect_eq "the course's inbound test, no body and no Content-Type: 200 and its text" \
+  "200 Inbound test of from Platforms Controler" "$status $body"
+call POST "$gw/api/platforms" -H "X-Api-Key: $key"
+expect_eq "no body where a JSON body is read: 415 from the service" 415 "$status"
+check "that 415 is a problem" is_problem 415
+answered_by_service() { [ -n "$(gateway_line "$(header X-Request-Id)")" ] && ! answered_by_gateway; }
+check "that 415 is the service's, not the gateway's" answered_by_service
+# Field rules answer hostile text, never the database.
+post_json "$gw/api/platforms" '{"name":"\u0000","publisher":"p","cost":"c"}'
+expect_eq "a NUL name: 400" 400 "$status"
+expect_eq "the 400 names the field" true "$(json '.errors | has("name")')"
+check "the 400 quotes no SQL" [ -z "$(grep -io 'sqlstate\|violates\|insert' <<<"$body")" ]
 
 call DELETE "$gw/api/platforms/$id" -H "X-Api-Key: $key"
 expect_eq "DELETE /api/platforms/{id}: 405" 405 "$status"

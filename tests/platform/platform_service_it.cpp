@@ -3,6 +3,7 @@
 #include <service_process.hpp>
 
 #include <eventually.hpp>
+#include <hostile_input.hpp>
 
 #include <google/protobuf/descriptor.pb.h>
 #include <grpc/health/v1/health.grpc.pb.h>
@@ -254,6 +255,120 @@ TEST_F(rest_api, malformed_requests_get_their_4xx_and_the_service_keeps_serving)
   auto health = fresh.Get("/healthz");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
+}
+
+namespace {
+
+double restarts(service_process& service) {
+  auto r = service.http().Get("/metrics");
+  return r ? support::metric_total(r->body, "actor_restarts_total") : -1;
+}
+
+// {"name":"ok","publisher":"ok","cost":"ok"} with `field`'s value replaced
+// by `json_value` (JSON text, written as is).
+std::string platform_body(const std::string& field, const std::string& json_value) {
+  std::string body = "{";
+  for (std::string f : {"name", "publisher", "cost"})
+    body.append(body.size() > 1 ? "," : "")
+      .append("\"" + f + "\":")
+      .append(f == field ? json_value : "\"ok\"");
+  return body + "}";
+}
+
+std::size_t platform_count(service_process& service) {
+  auto r = service.http().Get("/api/platforms");
+  return r && r->status == 200 ? body_of(r).size() : 0;
+}
+
+} // namespace
+
+TEST_F(rest_api, every_text_field_rule_is_a_400_naming_the_field_and_restarts_nothing) {
+  auto c = service->http();
+  auto restarts_before = restarts(*service);
+  auto count_before = platform_count(*service);
+  for (std::string field : {"name", "publisher", "cost"}) {
+    for (auto& [what, value, body_error] : support::refused_text_values()) {
+      auto r = post_json(c, platform_body(field, value));
+      auto label = field + ": " + what;
+      expect_problem(r, 400, label);
+      if (!r)
+        continue;
+      auto errors = body_of(r)["errors"];
+      EXPECT_TRUE(errors.contains(body_error ? "$" : field))
+        << label << ": " << r->body.substr(0, 300);
+      EXPECT_EQ(errors.size(), 1u) << label << ": only that field";
+      EXPECT_EQ(support::internal_text_in(r->body), "") << label << ": " << r->body;
+    }
+  }
+  for (std::string body : {R"({"name":"a","Name":"b","publisher":"p","cost":"c"})",
+                           R"({"name":"a","publisher":"p","cost":"c","COST":"c"})",
+                           R"({"name":"a","publisher":"p","cost":"c","x":{"k":1,"K":2}})"}) {
+    auto r = post_json(c, body);
+    expect_problem(r, 400, body);
+  }
+  // The issue's request: a name of one NUL was a 503 quoting PostgreSQL and
+  // restarted a repository member.
+  auto nul = post_json(c, R"({"name":"\u0000","publisher":"p","cost":"c"})");
+  expect_problem(nul, 400, "NUL name");
+  EXPECT_EQ(body_of(nul)["errors"]["name"][0],
+            "The name field must not contain control characters (U+0000 at character 1).");
+  EXPECT_EQ(platform_count(*service), count_before) << "none was stored";
+  EXPECT_EQ(restarts(*service), restarts_before) << "no actor restarted for bad input";
+}
+
+TEST_F(rest_api, unknown_fields_are_ignored_and_values_are_kept_exactly_as_sent) {
+  auto c = service->http();
+  auto longest = support::longest_multibyte_value(); // 200 code points, 700 bytes
+  std::string padded = "\u00a0 Free \u3000";           // not trimmed: only the blank check trims
+  auto r = post_json(c, json{{"name", longest}, {"publisher", longest}, {"cost", padded},
+                             {"id", 99}, {"extra", {{"nested", true}}}}.dump());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  auto created = body_of(r);
+  EXPECT_NE(created["id"], 99) << "the id is the database's";
+  EXPECT_EQ(created["name"], longest);
+  EXPECT_EQ(created["cost"], padded);
+  EXPECT_FALSE(created.contains("extra"));
+  soci::session sql{soci::postgresql, support::postgres().connection_string("it_rest")};
+  std::string name, publisher, cost;
+  int id = created["id"];
+  sql << "SELECT name, publisher, cost FROM platforms WHERE id = :id", soci::use(id),
+    soci::into(name), soci::into(publisher), soci::into(cost);
+  EXPECT_EQ(name, longest) << "stored exactly";
+  EXPECT_EQ(publisher, longest);
+  EXPECT_EQ(cost, padded);
+}
+
+TEST_F(rest_api, a_constraint_only_the_database_enforces_is_a_400_that_restarts_nothing) {
+  soci::session sql{soci::postgresql, support::postgres().connection_string("it_rest")};
+  sql << "ALTER TABLE platforms ADD CONSTRAINT it_no_forbidden CHECK (name <> 'forbidden')";
+  struct drop_on_exit {
+    soci::session& sql;
+    ~drop_on_exit() { sql << "ALTER TABLE platforms DROP CONSTRAINT it_no_forbidden"; }
+  } drop{sql};
+  auto c = service->http();
+  auto restarts_before = restarts(*service);
+  // More refusals than the pool has members: each member meets one.
+  for (int i = 0; i < 8; ++i) {
+    auto id = numbered("it-refused-", i);
+    auto r = post_json(c, R"({"name":"forbidden","publisher":"p","cost":"c"})",
+                       {{"X-Request-Id", id}});
+    expect_problem(r, 400, id);
+    if (!r)
+      continue;
+    auto p = body_of(r);
+    EXPECT_EQ(p["detail"], "The values were refused by the service's rules.") << r->body;
+    EXPECT_EQ(p["traceId"], id);
+    EXPECT_EQ(support::internal_text_in(r->body), "") << r->body;
+  }
+  auto line = service->process().wait_for_line("request_id=it-refused-0", 10s);
+  ASSERT_TRUE(line) << "the refusal is logged with the request id";
+  EXPECT_NE(line->find("event=request_refused"), std::string::npos) << *line;
+  EXPECT_NE(line->find("SQLSTATE 23514"), std::string::npos) << "the database's reason: " << *line;
+  EXPECT_EQ(restarts(*service), restarts_before) << "no repository member failed";
+  auto ok = post_json(c, R"({"name":"allowed","publisher":"p","cost":"c"})");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 201) << ok->body;
 }
 
 TEST_F(rest_api, health_readiness_and_metrics) {
@@ -578,14 +693,25 @@ TEST(database_outage, requests_get_503_within_the_deadline_and_the_service_recov
 
   pg.stop();
   auto c = service.http();
+  // A 503 says what to do, not what failed: that is in the log.
+  auto expect_plain_503 = [](const httplib::Result& r, const std::string& what) {
+    expect_problem(r, 503, what);
+    if (!r)
+      return;
+    auto p = body_of(r);
+    EXPECT_EQ(p["detail"], "The service could not complete the request in time; retry later.")
+      << what;
+    EXPECT_EQ(p["traceId"], r->get_header_value("X-Request-Id")) << what;
+    EXPECT_EQ(support::internal_text_in(r->body), "") << what << ": " << r->body;
+  };
   for (int round = 0; round < 3; ++round) { // while members fail, restart and fail again
     auto t0 = std::chrono::steady_clock::now();
     auto r = c.Get("/api/platforms/1");
     auto elapsed = std::chrono::steady_clock::now() - t0;
-    expect_problem(r, 503, "GET while the database is down");
+    expect_plain_503(r, "GET while the database is down");
     EXPECT_LT(elapsed, 2500ms) << "no request hangs past its deadline";
     t0 = std::chrono::steady_clock::now();
-    expect_problem(post_json(c, R"({"name":"n","publisher":"p","cost":"c"})"), 503, "POST");
+    expect_plain_503(post_json(c, R"({"name":"n","publisher":"p","cost":"c"})"), "POST");
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
     auto ready = c.Get("/readyz");
     ASSERT_TRUE(ready);
@@ -593,10 +719,11 @@ TEST(database_outage, requests_get_503_within_the_deadline_and_the_service_recov
     EXPECT_EQ(body_of(ready)["status"], "Unhealthy");
     EXPECT_NE(body_of(ready)["checks"]["database"], "up") << ready->body;
   }
-  expect_problem(c.Get("/api/platforms", {{"X-Request-Id", "it-outage-http"}}), 503, "GET all");
+  expect_plain_503(c.Get("/api/platforms", {{"X-Request-Id", "it-outage-http"}}), "GET all");
   auto line = service.process().wait_for_line("request_id=it-outage-http", 10s);
   ASSERT_TRUE(line);
   EXPECT_NE(line->find("event=database_unavailable"), std::string::npos) << *line;
+  EXPECT_NE(line->find("error="), std::string::npos) << "what failed is logged: " << *line;
 
   auto grpc_stub = GrpcPlatform::NewStub(channel_to(service));
   auto ctx = grpc_context(5s);

@@ -5,6 +5,7 @@
 #include <store/platform_store.hpp>
 #include <store/schema.hpp>
 
+#include <actors/errors.hpp>
 #include <real_servers.hpp>
 
 #include <gtest/gtest.h>
@@ -103,8 +104,9 @@ TEST(platform_store, create_commits_the_platform_and_its_outbox_row_together) {
   platform_store store{conn};
   outbox_store outbox{conn};
   auto p = store.create({"Docker", "Docker Inc", "Free"}, "corr-1");
-  EXPECT_EQ(p.id, 4);
-  auto found = store.find(p.id);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->id, 4);
+  auto found = store.find(p->id);
   ASSERT_TRUE(found);
   EXPECT_EQ(found->publisher, "Docker Inc");
   EXPECT_FALSE(store.find(999));
@@ -121,13 +123,43 @@ TEST(platform_store, create_commits_the_platform_and_its_outbox_row_together) {
   EXPECT_NO_THROW(store.ping());
 }
 
-TEST(platform_store, a_failed_create_leaves_neither_row) {
+TEST(platform_store, refused_values_are_an_error_value_leave_neither_row_and_the_session_serves_on) {
+  using namespace std::string_literals;
   auto conn = migrated_database("store_rollback");
   platform_store store{conn};
-  // The schema refuses an empty name (the HTTP layer never sends one).
-  EXPECT_THROW(store.create({"", "x", "y"}, ""), soci::soci_error);
+  struct refusal {
+    const char* what;
+    new_platform values;
+    const char* sqlstate;
+  };
+  for (auto& [what, values, sqlstate] : std::vector<refusal>{
+         // The schema refuses an empty name (the HTTP layer never sends one).
+         {"CHECK constraint", {"", "x", "y"}, "SQLSTATE 23514"},
+         {"not UTF-8", {"\xff", "x", "y"}, "SQLSTATE 22021"},
+         // libpq would cut it to "Dock": refused before it is sent.
+         {"NUL", {"Dock\0er"s, "x", "y"}, "SQLSTATE 22021"},
+       }) {
+    auto refused = store.create(values, "");
+    ASSERT_FALSE(refused) << what;
+    EXPECT_EQ(actors::kind_of(refused.error()), actors::error_kind::invalid) << what;
+    EXPECT_NE(actors::describe(refused.error()).find(sqlstate), std::string::npos)
+      << what << ": " << actors::describe(refused.error());
+  }
   EXPECT_EQ(store.all().size(), 3u);
   EXPECT_EQ(outbox_store{conn}.backlog(), 0);
+  auto after = store.create({"after", "x", "y"}, "");
+  ASSERT_TRUE(after) << "the same session serves on";
+  EXPECT_EQ(store.find(after->id)->name, "after");
+}
+
+TEST(platform_store, a_stopped_server_is_thrown_not_refused) {
+  auto conn = migrated_database("store_down");
+  platform_store store{conn};
+  auto& pg = support::postgres();
+  pg.stop();
+  EXPECT_THROW(store.create({"n", "p", "c"}, ""), soci::soci_error)
+    << "the repository actor must fail, so that its supervisor reconnects";
+  pg.start();
 }
 
 TEST(platform_store, a_commit_notifies_every_listener_and_a_rollback_none) {
@@ -136,7 +168,7 @@ TEST(platform_store, a_commit_notifies_every_listener_and_a_rollback_none) {
   notification_listener second{conn, outbox_channel};
   EXPECT_FALSE(first.wait(50ms)) << "nothing committed yet";
   platform_store store{conn};
-  EXPECT_THROW(store.create({"", "x", "y"}, ""), soci::soci_error);
+  EXPECT_FALSE(store.create({"", "x", "y"}, ""));
   EXPECT_FALSE(first.wait(200ms)) << "a rolled back create notifies nobody";
   for (int i = 0; i < 3; ++i)
     store.create({"n" + std::to_string(i), "p", "c"}, "");

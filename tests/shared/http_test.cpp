@@ -1,10 +1,13 @@
 // The shared HTTP conventions: body reading, ids, problems, and a
 // configured cpp-httplib server on a loopback port answering its error cases
 // with problem+json.
+#include <actors/errors.hpp>
 #include <shared/metrics/registry.hpp>
 #include <shared/http/problem.hpp>
 #include <shared/http/request.hpp>
 #include <shared/http/server.hpp>
+
+#include <raw_http.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -53,6 +56,163 @@ TEST(body_reader, rejects_invalid_json_non_objects_and_invalid_utf8) {
   }
 }
 
+// The text field rules (request.hpp): 1-200 code points, no control
+// characters, not blank, valid UTF-8; the value is kept as sent.
+namespace {
+
+std::string repeat(std::string_view piece, std::size_t times) {
+  std::string out;
+  for (std::size_t i = 0; i < times; ++i)
+    out.append(piece);
+  return out;
+}
+
+// The error under "name" for a body {"name":<value>} (the value as JSON text).
+std::string name_error(const std::string& json_value) {
+  body_reader body{R"({"name":)" + json_value + "}"};
+  body.required_string("name");
+  if (body.ok())
+    return "";
+  auto& errors = body.failure().errors;
+  if (!errors.count("name"))
+    return "(no name error; errors under: " + errors.begin()->first + ")";
+  return errors.at("name").at(0);
+}
+
+std::string name_error_for(const std::string& value) {
+  return name_error(json(value).dump());
+}
+
+} // namespace
+
+TEST(text_rules, the_limit_counts_code_points_not_bytes) {
+  // 200 characters of 2, 3 and 4 bytes each: 400, 600, 800 bytes, all accepted.
+  for (std::string c : {"\u00e9", "\u20ac", "\U0001F600"}) {
+    auto value = repeat(c, 200);
+    body_reader body{json{{"name", value}}.dump()};
+    EXPECT_EQ(body.required_string("name"), value) << c.size() << "-byte characters";
+    EXPECT_TRUE(body.ok()) << c.size() << "-byte characters";
+    EXPECT_EQ(name_error_for(value + c),
+              "The name field must be at most 200 characters (Unicode code points) long; "
+              "it has 201.")
+      << c.size() << "-byte characters";
+  }
+  EXPECT_EQ(name_error_for(repeat("x", 200)), "");
+  EXPECT_NE(name_error_for(repeat("x", 201)), "");
+  EXPECT_NE(name_error_for(repeat("x", 10'000)), "");
+  EXPECT_EQ(name_error_for("x"), "") << "one character is enough";
+}
+
+TEST(text_rules, every_control_character_class_is_refused) {
+  // C0 (NUL, BEL, TAB, LF, ESC, US), DEL, C1 (U+0080, NEL, U+009F).
+  for (std::string c : {std::string(1, '\0'), std::string{"\x07"}, std::string{"\t"},
+                        std::string{"\n"}, std::string{"\x1b"}, std::string{"\x1f"},
+                        std::string{"\x7f"}, std::string{"\u0080"}, std::string{"\u0085"},
+                        std::string{"\u009f"}}) {
+    auto error = name_error_for("a" + c + "b");
+    EXPECT_NE(error.find("must not contain control characters"), std::string::npos)
+      << json(c).dump() << ": " << error;
+    EXPECT_NE(error.find("at character 2"), std::string::npos) << error;
+  }
+  EXPECT_EQ(name_error(R"("Dock\u0000er")"),
+            "The name field must not contain control characters (U+0000 at character 5).");
+  EXPECT_EQ(name_error(R"("a\u0007b")"),
+            "The name field must not contain control characters (U+0007 at character 2).");
+  // Neighbours of the classes are ordinary characters.
+  for (std::string fine : {" ", "~", "\u00a0x", "\u00a1", "\u2028x"})
+    EXPECT_EQ(name_error_for("a" + fine), "") << json(fine).dump();
+}
+
+TEST(text_rules, blank_means_only_unicode_white_space) {
+  for (std::string space : {" ", "\u00a0", "\u1680", "\u2000", "\u200a", "\u2028", "\u2029",
+                            "\u202f", "\u205f", "\u3000", "\ufeff", "\u200b"}) {
+    EXPECT_EQ(name_error_for(repeat(space, 3)),
+              "The name field must not be blank (it has only white space).")
+      << json(space).dump();
+    EXPECT_EQ(name_error_for(space + "x" + space), "") << "kept as sent: " << json(space).dump();
+  }
+  EXPECT_EQ(name_error_for(""), "The name field must not be empty.");
+  EXPECT_EQ(name_error_for(repeat("\u00a0", 300)),
+            "The name field must not be blank (it has only white space).");
+}
+
+TEST(text_rules, a_value_is_returned_exactly_as_sent) {
+  std::string value = "\u00a0 Docker \u3000";
+  body_reader body{json{{"name", value}}.dump()};
+  EXPECT_EQ(body.required_string("name"), value);
+  EXPECT_TRUE(body.ok());
+}
+
+TEST(text_rules, invalid_utf8_is_refused_for_the_body_and_the_field) {
+  // Overlong, a lone continuation byte, a surrogate, above U+10FFFF, cut short.
+  for (std::string bad : {"\xc0\x80", "\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    body_reader body{"{\"name\":\"a" + bad + "\"}"};
+    body.required_string("name");
+    ASSERT_FALSE(body.ok());
+    EXPECT_EQ(body.failure().errors.at("$").at(0), "The body is not valid UTF-8 (at byte 10).");
+    EXPECT_EQ(text_field_error("name", "a" + bad), "The name field is not valid UTF-8.");
+  }
+  // A lone surrogate written as an escape is not JSON's UTF-16 either.
+  body_reader escaped{R"({"name":"\ud800"})"};
+  escaped.required_string("name");
+  EXPECT_EQ(escaped.failure().errors.count("$"), 1u);
+  EXPECT_EQ(text_field_error("name", "\xf0\x9f\x98\x80"), std::nullopt) << "U+1F600 is fine";
+}
+
+TEST(body_reader, repeated_property_names_are_refused_ignoring_case) {
+  for (std::string text : {R"({"name":"a","Name":"b","publisher":"p"})",
+                           R"({"name":"a","name":"b","publisher":"p"})",
+                           R"({"NAME":"a","publisher":"p","nAmE":"a"})"}) {
+    body_reader body{text};
+    EXPECT_EQ(body.required_string("name"), "") << text;
+    EXPECT_EQ(body.required_string("publisher"), "p") << text;
+    ASSERT_FALSE(body.ok()) << text;
+    auto& errors = body.failure().errors;
+    ASSERT_EQ(errors.size(), 1u) << text;
+    auto& [field, messages] = *errors.begin();
+    EXPECT_TRUE(iequals(field, "name")) << text << ": under " << field;
+    ASSERT_EQ(messages.size(), 1u) << "one error for the pair, none from required_string";
+    EXPECT_NE(messages[0].find("is given more than once"), std::string::npos) << messages[0];
+  }
+  body_reader exact{R"({"name":"a","Name":"b"})"};
+  exact.required_string("name");
+  EXPECT_EQ(exact.failure().errors.at("name").at(0),
+            "The property 'name' is given more than once ('name', 'Name'; names match "
+            "ignoring case).");
+  // In a nested object too (under "$"), and even among properties nobody reads.
+  for (std::string text : {R"({"name":"a","extra":{"x":1,"X":2}})",
+                           R"({"name":"a","extra":[{"k":1},{"k":2,"K":3}]})"}) {
+    body_reader body{text};
+    EXPECT_EQ(body.required_string("name"), "a");
+    ASSERT_FALSE(body.ok()) << text;
+    EXPECT_EQ(body.failure().errors.count("$"), 1u) << text;
+  }
+  body_reader unread{R"({"name":"a","zz":1,"ZZ":2})"};
+  unread.required_string("name");
+  EXPECT_FALSE(unread.ok());
+  // The same name in sibling objects is not a repeat.
+  body_reader siblings{R"({"name":"a","list":[{"k":1},{"k":2}],"o":{"name":"b"}})"};
+  EXPECT_EQ(siblings.required_string("name"), "a");
+  EXPECT_TRUE(siblings.ok());
+}
+
+TEST(body_reader, unknown_properties_are_ignored) {
+  body_reader body{R"({"name":"Docker","id":99,"extra":{"deep":[1,2,{"x":null}]},"tags":[]})"};
+  EXPECT_EQ(body.required_string("name"), "Docker");
+  EXPECT_TRUE(body.ok());
+}
+
+TEST(body_reader, messages_quote_no_library_text) {
+  for (std::string text : {"{", R"({"name":)", "[1,", "nul", "{\"a\" 1}"}) {
+    body_reader body{text};
+    ASSERT_FALSE(body.ok()) << text;
+    auto& message = body.failure().errors.at("$").at(0);
+    EXPECT_EQ(message.rfind("The body is not valid JSON (at byte ", 0), 0u) << message;
+    EXPECT_EQ(message.find("json.exception"), std::string::npos) << message;
+    EXPECT_EQ(message.find("parse error"), std::string::npos) << message;
+  }
+}
+
 TEST(parse_positive_id, accepts_only_positive_32_bit_decimals) {
   EXPECT_EQ(parse_positive_id("1"), 1);
   EXPECT_EQ(parse_positive_id("2147483647"), 2147483647);
@@ -82,6 +242,41 @@ TEST(problem, has_rfc7807_members) {
   EXPECT_FALSE(j.contains("errors"));
 }
 
+TEST(problem_of, details_are_fixed_or_our_own_never_the_errors_text) {
+  const auto category = caf::atom("http_test");
+  actors::register_error_category(category, [](std::uint8_t code) -> actors::error_code {
+    if (code == 1)
+      return {"missing", actors::error_kind::not_found};
+    return {"refused", actors::error_kind::invalid};
+  });
+  auto text = [](const char* s) { return caf::make_message(std::string{s}); };
+
+  auto missing = problem_of(caf::error{1, category, text("Widget 7 is unknown.")}, "t1");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.detail, "Widget 7 is unknown.") << "our own text, without the code's name";
+
+  const std::string sql = "SQLSTATE 23514: new row for relation \"platforms\" violates check "
+                          "constraint \"platforms_name_check\"";
+  auto refused = problem_of(caf::error{2, category, caf::make_message(sql)}, "t1");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.detail, "The values were refused by the service's rules.");
+
+  auto down = problem_of(actors::make_error(actors::errc::unhandled_exception,
+                                            "Cannot establish connection to the database. "
+                                            "connection to server at \"127.0.0.1\" failed"),
+                         "t1");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.detail, "The service could not complete the request in time; retry later.");
+  auto late = problem_of(actors::make_error(actors::errc::deadline_exceeded,
+                                            "platform.repository did not answer within 2s"));
+  EXPECT_EQ(late.status, 503);
+  EXPECT_EQ(late.detail, down.detail);
+
+  auto bug = problem_of(caf::make_error(caf::sec::unexpected_message), "t1");
+  EXPECT_EQ(bug.status, 500);
+  EXPECT_EQ(bug.detail, "An unexpected error occurred; see the service log for traceId t1.");
+}
+
 class configured_server : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -104,7 +299,12 @@ protected:
                     return reply(res, body.failure());
                   res.status = 201;
                   res.set_content(json{{"name", name}}.dump(), "application/json");
-                }}});
+                }},
+               {"/ping", "/ping", nullptr,
+                [](const httplib::Request& req, httplib::Response& res) {
+                  res.set_content("pong " + std::to_string(req.body.size()), "text/plain");
+                },
+                post_body::none}});
     port = svr.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port, 0);
     thread = std::thread([this] { svr.listen_after_bind(); });
@@ -170,6 +370,29 @@ TEST_F(configured_server, non_json_write_is_415_and_oversized_body_is_413) {
   EXPECT_EQ(problem_of(big)["status"], 413);
 }
 
+TEST_F(configured_server, a_post_that_reads_no_body_needs_no_content_type) {
+  auto c = client();
+  auto bare = c.Post("/ping");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->status, 200) << bare->body;
+  EXPECT_EQ(bare->body, "pong 0");
+  auto text = c.Post("/ping", "anything", "text/plain");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 200) << "the body is ignored, whatever its type";
+  // Neither Content-Length nor Transfer-Encoding: no body (RFC 9112 6.3),
+  // answered at once rather than after waiting for one until a read timeout.
+  auto [answer, took] = support::raw_exchange(
+    port, "POST /ping HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\r\n\r\npong 0"), std::string::npos) << answer;
+  EXPECT_LT(took, std::chrono::seconds(1));
+  // A route that reads a JSON body still wants a JSON Content-Type.
+  auto no_type = c.Post("/items");
+  ASSERT_TRUE(no_type);
+  EXPECT_EQ(no_type->status, 415);
+  EXPECT_EQ(problem_of(no_type)["status"], 415);
+}
+
 TEST_F(configured_server, validation_problem_lists_field_errors) {
   auto r = client().Post("/items", R"({"name":""})", "application/json");
   ASSERT_TRUE(r);
@@ -181,10 +404,13 @@ TEST_F(configured_server, validation_problem_lists_field_errors) {
 
 TEST_F(configured_server, handler_exception_is_a_500_problem_and_serving_goes_on) {
   auto c = client();
-  auto r = c.Get("/items/boom");
+  auto r = c.Get("/items/boom", {{"X-Request-Id", "boom-1"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 500);
   EXPECT_EQ(problem_of(r)["status"], 500);
+  EXPECT_EQ(problem_of(r)["detail"],
+            "An unexpected error occurred; see the service log for traceId boom-1.")
+    << "the exception's text stays in the log";
   auto ok = c.Get("/items/2");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);

@@ -9,6 +9,19 @@ caf::error make_error(errc code, std::string context) {
           caf::make_message(std::move(context))};
 }
 
+caf::error unknown_platform(std::int32_t id) {
+  return make_error(errc::unknown_platform,
+                    std::string{"Platform "}.append(std::to_string(id)).append(" is unknown."));
+}
+
+caf::error unknown_command(std::int32_t platform_id, std::int32_t command_id) {
+  return make_error(errc::unknown_command, std::string{"Command "}
+                                             .append(std::to_string(command_id))
+                                             .append(" of platform ")
+                                             .append(std::to_string(platform_id))
+                                             .append(" is unknown."));
+}
+
 namespace {
 
 // Names and classifies our codes for actors::describe, kind_of and system.render.

@@ -49,8 +49,9 @@ typename Inspector::result_type inspect(Inspector& f, command_record& x) {
 }
 
 // Errors of the Command Service (category atom "command"), both not_found
-// for actors::kind_of (so 404). A store that fails fails the repository: the
-// caller sees the runtime's error, which is unavailable (503).
+// for actors::kind_of (so 404, with their text as the detail). Values the
+// store refuses are shared::sql's refused (400); a store that fails fails the
+// repository: the caller sees the runtime's error, which is unavailable (503).
 enum class errc : std::uint8_t {
   unknown_platform = 1,
   unknown_command,
@@ -58,6 +59,11 @@ enum class errc : std::uint8_t {
 
 // Declared right after the enum: CAF caches has_make_error<errc> on first use.
 caf::error make_error(errc code, std::string context);
+
+// "Platform 7 is unknown."
+caf::error unknown_platform(std::int32_t id);
+// "Command 3 of platform 7 is unknown."
+caf::error unknown_command(std::int32_t platform_id, std::int32_t command_id);
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;

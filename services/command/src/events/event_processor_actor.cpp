@@ -3,6 +3,7 @@
 #include "events/event_parser.hpp"
 #include "store/repository_actor.hpp"
 
+#include <actors/errors.hpp>
 #include <actors/supervisor.hpp>
 
 namespace command {
@@ -44,7 +45,15 @@ event_processor(event_processor_actor::stateful_pointer<event_processor_state> s
             rp.deliver(event_result{tag, added ? event_outcome::applied : event_outcome::duplicate,
                                     detail});
           },
-          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          [=](caf::error& err) mutable {
+            // Values the store refuses never pass: dead-letter the event
+            // rather than fail the subscriber into redelivering it forever.
+            if (actors::kind_of(err) == actors::error_kind::invalid)
+              rp.deliver(event_result{tag, event_outcome::rejected,
+                                      detail + ": " + actors::describe(err)});
+            else
+              rp.deliver(std::move(err));
+          });
       return rp;
     },
   };

@@ -18,7 +18,7 @@ enum class event_outcome : std::uint8_t {
   applied,   // committed: a new platform
   duplicate, // nothing to do: the platform was already there (a redelivery)
   ignored,   // an event type this service does not handle
-  rejected,  // malformed: never processable
+  rejected,  // malformed, or values the store refuses: never processable
 };
 
 const char* to_string(event_outcome outcome);
@@ -34,7 +34,7 @@ typename Inspector::result_type inspect(Inspector& f, event_result& x) {
   return f(caf::meta::type_name("event_result"), x.delivery_tag, x.outcome, x.detail);
 }
 
-// A store failure answers with an error instead of a result.
+// A store failure (not a refusal) answers with an error instead of a result.
 using event_processor_actor = caf::typed_actor<
   caf::replies_to<process_atom, std::uint64_t, std::string>::with<event_result>>;
 

@@ -55,12 +55,8 @@ std::optional<std::vector<std::int32_t>> ids_of(const httplib::Request& req,
   return ids;
 }
 
-void not_found(httplib::Response& res, const std::string& detail) {
-  http::reply(res, http::make_problem(404, detail));
-}
-
-std::string unknown_platform_text(std::int32_t id) {
-  return "Platform " + std::to_string(id) + " is unknown.";
+void not_found(httplib::Response& res, const caf::error& err) {
+  http::reply(res, http::problem_of(err));
 }
 
 } // namespace
@@ -84,7 +80,7 @@ std::vector<http::route> commands_api::routes() {
   };
   std::vector<http::route> routes = {
     {"/api/c/platforms/?", "/api/c/platforms", bind(&commands_api::list_platforms),
-     bind(&commands_api::inbound_test)},
+     bind(&commands_api::inbound_test), http::post_body::none},
     {"/api/c/platforms/([^/]+)/commands/?", "/api/c/platforms/{platformId}/commands",
      bind(&commands_api::list_commands), bind(&commands_api::create_command)},
     {"/api/c/platforms/([^/]+)/commands/([^/]+)",
@@ -104,7 +100,8 @@ void commands_api::list_platforms(const httplib::Request&, httplib::Response& re
 }
 
 // The course's inbound-connection test: the Platform Service posts each new
-// platform here synchronously.
+// platform here synchronously. It reads no body, so it needs no Content-Type
+// (a bare `POST /api/c/platforms` answers 200 too, as the course does).
 void commands_api::inbound_test(const httplib::Request& req, httplib::Response& res) {
   actors::log::info(log_name, "inbound_test", {{"bytes", req.body.size()},
                                                {"request_id", http::request_id(res)}});
@@ -118,7 +115,7 @@ void commands_api::list_commands(const httplib::Request& req, httplib::Response&
   auto platform_id = (*ids)[0];
   if (deps_.view) {
     auto cs = deps_.view->commands(platform_id);
-    return cs ? send_json(res, 200, to_json(*cs)) : not_found(res, unknown_platform_text(platform_id));
+    return cs ? send_json(res, 200, to_json(*cs)) : not_found(res, unknown_platform(platform_id));
   }
   if (auto cs = call<std::vector<command_record>>(res, "list_commands", caf::get_atom::value,
                                                   platform_id))
@@ -134,9 +131,8 @@ void commands_api::get_command(const httplib::Request& req, httplib::Response& r
     if (auto c = deps_.view->command(platform_id, command_id))
       return send_json(res, 200, to_json(*c));
     if (!deps_.view->has_platform(platform_id))
-      return not_found(res, unknown_platform_text(platform_id));
-    return not_found(res, "Command " + std::to_string(command_id) + " of platform "
-                            + std::to_string(platform_id) + " is unknown.");
+      return not_found(res, unknown_platform(platform_id));
+    return not_found(res, unknown_command(platform_id, command_id));
   }
   if (auto c = call<command_record>(res, "get_command", caf::get_atom::value, platform_id,
                                     command_id))

@@ -4,7 +4,9 @@
 // from the read model when there is one (the in-memory store), else from the
 // repository actor; writes always go to the repository actor. A repository
 // call that fails is answered by shared::http::reply_error: unknown platform
-// or command 404, a repository down, too slow or failing 503.
+// or command 404, values the store refuses 400, a repository down, too slow
+// or failing 503. POST /api/c/platforms (the course's inbound test) reads no
+// body, so it needs no Content-Type.
 //
 // Ready (/readyz 200) when the repository answers and the subscriber
 // consumes; checks "repository" ("up" or why not) and "subscriber"

@@ -1,5 +1,7 @@
 #include "store/command_store.hpp"
 
+#include <shared/sql/refusal.hpp>
+
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -45,7 +47,7 @@ void command_store::migrate() {
   tx.commit();
 }
 
-bool command_store::add_platform(const platform& p) {
+bool command_store::insert_platform(const platform& p) {
   auto id = p.id;
   auto name = p.name;
   soci::statement st = (db_.prepare << "insert into platforms(id, name) values(:id, :name) "
@@ -55,13 +57,24 @@ bool command_store::add_platform(const platform& p) {
   return st.get_affected_rows() > 0;
 }
 
-std::size_t command_store::add_platforms(const std::vector<platform>& ps) {
-  std::size_t added = 0;
-  soci::transaction tx{db_};
+caf::expected<bool> command_store::add_platform(const platform& p) {
+  if (auto refused = shared::sql::refuse_nul({p.name}))
+    return std::move(*refused);
+  return shared::sql::refusing([&] { return insert_platform(p); });
+}
+
+caf::expected<std::size_t> command_store::add_platforms(const std::vector<platform>& ps) {
   for (auto& p : ps)
-    added += add_platform(p) ? 1 : 0;
-  tx.commit();
-  return added;
+    if (auto refused = shared::sql::refuse_nul({p.name}))
+      return std::move(*refused);
+  return shared::sql::refusing([&] {
+    std::size_t added = 0;
+    soci::transaction tx{db_};
+    for (auto& p : ps)
+      added += insert_platform(p) ? 1 : 0;
+    tx.commit();
+    return added;
+  });
 }
 
 std::vector<platform> command_store::platforms() {
@@ -118,16 +131,21 @@ std::optional<command_record> command_store::command(std::int32_t platform_id,
   return rows.front();
 }
 
-std::optional<command_record> command_store::add_command(std::int32_t platform_id,
+caf::expected<command_record> command_store::add_command(std::int32_t platform_id,
                                                          const command_input& in) {
-  soci::transaction tx{db_};
-  if (!has_platform(platform_id))
-    return std::nullopt;
-  command_record r{0, platform_id, in.how_to, in.command_line};
-  db_ << "insert into commands(platform_id, how_to, command_line) values(:p, :h, :c) returning id",
-    use(r.platform_id), use(r.how_to), use(r.command_line), into(r.id);
-  tx.commit();
-  return r;
+  if (auto refused = shared::sql::refuse_nul({in.how_to, in.command_line}))
+    return std::move(*refused);
+  return shared::sql::refusing([&]() -> caf::expected<command_record> {
+    soci::transaction tx{db_};
+    if (!has_platform(platform_id))
+      return unknown_platform(platform_id);
+    command_record r{0, platform_id, in.how_to, in.command_line};
+    db_ << "insert into commands(platform_id, how_to, command_line) values(:p, :h, :c) "
+           "returning id",
+      use(r.platform_id), use(r.how_to), use(r.command_line), into(r.id);
+    tx.commit();
+    return r;
+  });
 }
 
 std::vector<command_record> command_store::all_commands() {

@@ -1,8 +1,11 @@
 #pragma once
 // The Command Service's data over one SOCI session (SQLite or PostgreSQL):
 // platforms keyed by the Platform Service's id, commands referencing them.
-// Plain logic, no actors: the repository actor adds the mailbox. Database
-// failures throw soci::soci_error; "not found" is an empty optional.
+// Plain logic, no actors: the repository actor adds the mailbox. A write
+// whose values the database refuses (a constraint, a value it cannot store:
+// see shared/sql/refusal.hpp) is an error value, kind invalid, with nothing
+// written; other database failures throw soci::soci_error; "not found" is an
+// empty optional.
 #include "model.hpp"
 
 #include <soci/soci.h>
@@ -35,23 +38,25 @@ public:
 
   // False when the platform was already there (then nothing changes: events
   // and syncs may repeat a platform).
-  bool add_platform(const platform& p);
-  // In one transaction; returns how many were new.
-  std::size_t add_platforms(const std::vector<platform>& ps);
+  caf::expected<bool> add_platform(const platform& p);
+  // In one transaction (one refused platform: none is added); returns how
+  // many were new.
+  caf::expected<std::size_t> add_platforms(const std::vector<platform>& ps);
 
   std::vector<platform> platforms();
   bool has_platform(std::int32_t id);
   // Empty when the platform is unknown.
   std::optional<std::vector<command_record>> commands(std::int32_t platform_id);
   std::optional<command_record> command(std::int32_t platform_id, std::int32_t command_id);
-  // Empty when the platform is unknown.
-  std::optional<command_record> add_command(std::int32_t platform_id, const command_input& in);
+  // Or unknown_platform.
+  caf::expected<command_record> add_command(std::int32_t platform_id, const command_input& in);
 
   // Every command, for rebuilding a read model.
   std::vector<command_record> all_commands();
 
 private:
   bool postgres() const;
+  bool insert_platform(const platform& p);
 
   soci::session& db_;
 };

@@ -16,10 +16,6 @@ struct repository_state {
   std::shared_ptr<read_model> view;
 };
 
-caf::error unknown_platform(std::int32_t id) {
-  return make_error(errc::unknown_platform, "platform " + std::to_string(id) + " is unknown");
-}
-
 repository_actor::behavior_type
 repository(repository_actor::stateful_pointer<repository_state> self, const std::string& database,
            std::shared_ptr<read_model> view) {
@@ -33,15 +29,17 @@ repository(repository_actor::stateful_pointer<repository_state> self, const std:
     st.view->reset(st.store->platforms(), st.store->all_commands());
   actors::log::info(st.name, "opened", {{"database", actors::mask_password(database)}});
   return {
-    [=](add_atom, const platform& p) {
+    // Refused values come back as the store's error: the caller's answer,
+    // while this actor and its session keep serving.
+    [=](add_atom, const platform& p) -> caf::result<bool> {
       auto added = self->state.store->add_platform(p);
-      if (added && self->state.view)
+      if (added && *added && self->state.view)
         self->state.view->add_platform(p);
       return added;
     },
-    [=](add_atom, const std::vector<platform>& ps) {
+    [=](add_atom, const std::vector<platform>& ps) -> caf::result<std::size_t> {
       auto added = self->state.store->add_platforms(ps);
-      if (added > 0 && self->state.view)
+      if (added && *added > 0 && self->state.view)
         for (auto& p : ps)
           self->state.view->add_platform(p);
       return added;
@@ -49,11 +47,9 @@ repository(repository_actor::stateful_pointer<repository_state> self, const std:
     [=](add_atom, std::int32_t platform_id,
         const command_input& in) -> caf::result<command_record> {
       auto c = self->state.store->add_command(platform_id, in);
-      if (!c)
-        return unknown_platform(platform_id);
-      if (self->state.view)
+      if (c && self->state.view)
         self->state.view->add_command(*c);
-      return *c;
+      return c;
     },
     [=](caf::get_atom) { return self->state.store->platforms(); },
     [=](caf::get_atom, std::int32_t platform_id) -> caf::result<std::vector<command_record>> {
@@ -67,9 +63,7 @@ repository(repository_actor::stateful_pointer<repository_state> self, const std:
         return *c;
       if (!self->state.store->has_platform(platform_id))
         return unknown_platform(platform_id);
-      return make_error(errc::unknown_command, "command " + std::to_string(command_id)
-                                                 + " of platform " + std::to_string(platform_id)
-                                                 + " is unknown");
+      return unknown_command(platform_id, command_id);
     },
     [=](ping_atom) { return caf::ok_atom::value; },
   };

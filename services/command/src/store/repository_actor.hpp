@@ -1,8 +1,9 @@
 #pragma once
 // command.repository: the only owner of the store's SOCI session. Writes go
-// through it; reads too when there is no read model (PostgreSQL). A database
-// error fails the actor (the caller gets the error), and its supervisor
-// restarts it with a fresh session.
+// through it; reads too when there is no read model (PostgreSQL). Values the
+// database refuses are answered with the store's error (kind invalid: 400)
+// and the actor keeps serving; any other database error fails the actor (the
+// caller gets the error), and its supervisor restarts it with a fresh session.
 #include "model.hpp"
 #include "store/read_model.hpp"
 
@@ -21,7 +22,7 @@ namespace command {
 using repository_actor = caf::typed_actor<
   caf::replies_to<add_atom, platform>::with<bool>,                         // true if new
   caf::replies_to<add_atom, std::vector<platform>>::with<std::size_t>,     // how many new
-  caf::replies_to<add_atom, std::int32_t, command_input>::with<command_record>,
+  caf::replies_to<add_atom, std::int32_t, command_input>::with<command_record>, // or unknown_platform
   caf::replies_to<caf::get_atom>::with<std::vector<platform>>,
   caf::replies_to<caf::get_atom, std::int32_t>::with<std::vector<command_record>>,
   caf::replies_to<caf::get_atom, std::int32_t, std::int32_t>::with<command_record>,

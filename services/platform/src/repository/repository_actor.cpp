@@ -43,14 +43,18 @@ repository_actor::behavior_type repository(repository_actor::stateful_pointer<re
         self->state.cache->put(*p);
         return *p;
       }
-      return make_error(platform_errc::not_found, "no platform with id " + std::to_string(id));
+      return make_error(platform_errc::not_found,
+                        std::string{"Platform "}.append(std::to_string(id)).append(" is unknown."));
     },
-    [=](create_atom, const new_platform& p, const std::string& correlation_id) {
+    [=](create_atom, const new_platform& p,
+        const std::string& correlation_id) -> caf::result<platform_record> {
       auto created = self->state.store->create(p, correlation_id);
-      self->state.cache->put(created); // before the 201: read-your-writes
+      if (!created) // refused values: the caller's answer, not this actor's failure
+        return std::move(created.error());
+      self->state.cache->put(*created); // before the 201: read-your-writes
       actors::log::info(self->state.name, "platform_created",
-                        {{"id", created.id}, {"request_id", correlation_id}});
-      return created;
+                        {{"id", created->id}, {"request_id", correlation_id}});
+      return std::move(*created);
     },
     [=](ping_atom) {
       self->state.store->ping();

@@ -1,7 +1,9 @@
 #pragma once
 // The repository: a pool of actors, each owning one database session (a
 // platform_store) on its own thread, so concurrent requests are not
-// serialised behind one connection. A database error fails a member and its
+// serialised behind one connection. A create whose values the database
+// refuses is answered with the store's error (kind invalid: 400) and the
+// member keeps serving; any other database error fails the member and its
 // supervisor restarts it (the schema is applied before, by platform.migrations).
 #include "config.hpp"
 #include "platform.hpp"
@@ -22,7 +24,7 @@ using repository_actor = caf::typed_actor<
   caf::replies_to<list_atom>::with<std::vector<platform_record>>,
   caf::replies_to<page_atom, std::int32_t, std::int32_t>::with<std::vector<platform_record>>,
   caf::replies_to<caf::get_atom, std::int32_t>::with<platform_record>, // or not_found
-  caf::replies_to<create_atom, new_platform, std::string>::with<platform_record>,
+  caf::replies_to<create_atom, new_platform, std::string>::with<platform_record>, // or refused
   caf::replies_to<ping_atom>::with<caf::ok_atom>>; // the database answers
 
 // Member `index` of the pool, named "platform.repository.<index>". It puts

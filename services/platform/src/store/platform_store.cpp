@@ -1,5 +1,7 @@
 #include "store/platform_store.hpp"
 
+#include <shared/sql/refusal.hpp>
+
 #include <soci/postgresql/soci-postgresql.h>
 
 namespace platform {
@@ -75,17 +77,22 @@ std::optional<platform_record> platform_store::find(std::int32_t id) {
   return find_->row;
 }
 
-platform_record platform_store::create(const new_platform& p, const std::string& correlation_id) {
-  platform_record created{0, p.name, p.publisher, p.cost};
-  soci::transaction tx{sql_};
-  sql_ << "INSERT INTO platforms (name, publisher, cost) VALUES (:n, :p, :c) RETURNING id",
-    soci::use(p.name), soci::use(p.publisher), soci::use(p.cost), soci::into(created.id);
-  std::string type = platform_published;
-  auto payload = published_event(created);
-  sql_ << "INSERT INTO outbox (type, payload, correlation_id) VALUES (:t, :p, :c)",
-    soci::use(type), soci::use(payload), soci::use(correlation_id);
-  tx.commit();
-  return created;
+caf::expected<platform_record> platform_store::create(const new_platform& p,
+                                                     const std::string& correlation_id) {
+  if (auto refused = shared::sql::refuse_nul({p.name, p.publisher, p.cost, correlation_id}))
+    return std::move(*refused);
+  return shared::sql::refusing([&] {
+    platform_record created{0, p.name, p.publisher, p.cost};
+    soci::transaction tx{sql_};
+    sql_ << "INSERT INTO platforms (name, publisher, cost) VALUES (:n, :p, :c) RETURNING id",
+      soci::use(p.name), soci::use(p.publisher), soci::use(p.cost), soci::into(created.id);
+    std::string type = platform_published;
+    auto payload = published_event(created);
+    sql_ << "INSERT INTO outbox (type, payload, correlation_id) VALUES (:t, :p, :c)",
+      soci::use(type), soci::use(payload), soci::use(correlation_id);
+    tx.commit();
+    return created;
+  });
 }
 
 } // namespace platform

@@ -1,8 +1,11 @@
 #pragma once
 // The platforms, over one SOCI PostgreSQL session: plain values in and out,
-// every query parameterised, failures as soci_error exceptions (the caller
-// decides; the repository actor fails on them). The schema is applied before
-// (see schema.hpp); this class never changes it.
+// every query parameterised. A create the database refuses for its values (a
+// constraint, a value it cannot store: see shared/sql/refusal.hpp) is an
+// error value, kind invalid; other failures (the database away) are
+// soci_error exceptions (the repository actor fails on them and is
+// restarted). The schema is applied before (see schema.hpp); this class never
+// changes it.
 #include "platform.hpp"
 
 #include <soci/soci.h>
@@ -30,7 +33,8 @@ public:
   std::optional<platform_record> find(std::int32_t id);
   // The platform and its Platform_Published outbox row in one transaction;
   // the commit notifies the relays (the outbox's trigger, migration 004).
-  platform_record create(const new_platform& p, const std::string& correlation_id);
+  // Refused values: an error (shared::sql::errc::refused), nothing written.
+  caf::expected<platform_record> create(const new_platform& p, const std::string& correlation_id);
 
 private:
   soci::session sql_;

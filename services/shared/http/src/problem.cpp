@@ -70,25 +70,51 @@ void reply(httplib::Response& res, const problem& p) {
   res.set_content(to_json(p, request_id(res)), "application/problem+json");
 }
 
-problem problem_of(const caf::error& err) {
+namespace {
+
+// The text our code gave a not-found error (e.g. "Platform 7 is unknown.").
+// Only a category a service registered is classified not_found, so the text
+// is ours, never a library's.
+std::string own_text(const caf::error& err) {
+  auto& context = err.context();
+  if (context.match_elements<std::string>())
+    return context.get_as<std::string>(0);
+  return "The resource is unknown.";
+}
+
+} // namespace
+
+problem unexpected_error(const std::string& trace_id) {
+  return make_problem(500, "An unexpected error occurred; see the service log for traceId "
+                             + trace_id + ".");
+}
+
+problem problem_of(const caf::error& err, const std::string& trace_id) {
   switch (actors::kind_of(err)) {
-    case actors::error_kind::not_found: return make_problem(404, actors::describe(err));
-    case actors::error_kind::invalid: return make_problem(400, actors::describe(err));
-    case actors::error_kind::internal: return make_problem(500, actors::describe(err));
+    case actors::error_kind::not_found: return make_problem(404, own_text(err));
+    case actors::error_kind::invalid:
+      return make_problem(400, "The values were refused by the service's rules.");
+    case actors::error_kind::internal: return unexpected_error(trace_id);
     case actors::error_kind::unavailable: break;
   }
-  return make_problem(503, actors::describe(err));
+  return make_problem(503, "The service could not complete the request in time; retry later.");
 }
 
 void reply_error(httplib::Response& res, const caf::error& err, std::string_view log_actor,
                  std::string_view during) {
-  auto p = problem_of(err);
-  if (p.status == 503)
-    actors::log::warn(log_actor, "database_unavailable",
-                      {{"during", during}, {"error", p.detail}, {"request_id", request_id(res)}});
-  else if (p.status == 500)
-    actors::log::error(log_actor, "request_failed",
-                       {{"during", during}, {"error", p.detail}, {"request_id", request_id(res)}});
+  using actors::log::level;
+  auto id = request_id(res);
+  auto p = problem_of(err, id);
+  // What the client is not told is logged, under its traceId.
+  auto [lvl, event] = p.status == 503   ? std::pair{level::warn, "database_unavailable"}
+                      : p.status == 500 ? std::pair{level::error, "request_failed"}
+                      : p.status == 400 ? std::pair{level::warn, "request_refused"}
+                                        : std::pair{level::debug, "request_not_found"};
+  if (actors::log::enabled(lvl)) {
+    const actors::log::field fields[] = {
+      {"during", during}, {"error", actors::describe(err)}, {"request_id", id}};
+    actors::log::write(lvl, log_actor, event, fields);
+  }
   reply(res, p);
 }
 

@@ -2,8 +2,11 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <limits>
+#include <map>
 #include <random>
+#include <vector>
 
 namespace shared::http {
 
@@ -19,21 +22,135 @@ bool iequals(std::string_view a, std::string_view b) {
 
 namespace {
 
-bool blank(const std::string& s) {
-  return s.find_first_not_of(" \t\r\n") == std::string::npos;
+using json = nlohmann::json;
+
+// The code point starting at text[i], advancing i past it; nullopt for an
+// ill-formed sequence (RFC 3629: no overlong forms, surrogates or values
+// above U+10FFFF).
+std::optional<char32_t> next_code_point(std::string_view text, std::size_t& i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char lead = byte(i);
+  if (lead < 0x80) {
+    ++i;
+    return lead;
+  }
+  std::size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+  if (length == 0 || lead > 0xf4 || i + length > text.size())
+    return std::nullopt;
+  char32_t cp = lead & (0x3f >> (length - 1));
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80)
+      return std::nullopt;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  constexpr char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < smallest[length] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return std::nullopt;
+  i += length;
+  return cp;
+}
+
+bool control(char32_t c) {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+// Unicode's White_Space, plus the invisible U+180E, U+200B-U+200D, U+2060
+// and U+FEFF: a name of only these looks empty.
+bool white_space(char32_t c) {
+  return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680
+         || c == 0x180e || (c >= 0x2000 && c <= 0x200d) || c == 0x2028 || c == 0x2029
+         || c == 0x202f || c == 0x205f || c == 0x2060 || c == 0x3000 || c == 0xfeff;
+}
+
+std::string hex_code(char32_t c) {
+  char text[16];
+  std::snprintf(text, sizeof text, "U+%04X", static_cast<unsigned>(c));
+  return text;
+}
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Where the body stops being UTF-8, if it does.
+std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    auto at = i;
+    if (!next_code_point(text, i))
+      return at;
+  }
+  return std::nullopt;
 }
 
 } // namespace
 
+std::optional<std::string> text_field_error(std::string_view field, std::string_view text) {
+  std::string the_field = std::string{"The "}.append(field).append(" field ");
+  std::size_t count = 0;
+  bool blank = true;
+  for (std::size_t i = 0; i < text.size();) {
+    auto cp = next_code_point(text, i);
+    if (!cp)
+      return the_field + "is not valid UTF-8.";
+    ++count;
+    if (control(*cp))
+      return the_field + "must not contain control characters (" + hex_code(*cp)
+             + " at character " + std::to_string(count) + ").";
+    blank = blank && white_space(*cp);
+  }
+  if (count == 0)
+    return the_field + "must not be empty.";
+  if (blank)
+    return the_field + "must not be blank (it has only white space).";
+  if (count > max_text_length)
+    return the_field + "must be at most " + std::to_string(max_text_length)
+           + " characters (Unicode code points) long; it has " + std::to_string(count) + ".";
+  return std::nullopt;
+}
+
 body_reader::body_reader(std::string_view body) : failure_(make_problem(400)) {
-  try {
-    object_ = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    error("$", std::string{"The body is not valid JSON: "} + e.what());
+  if (auto at = invalid_utf8_at(body)) {
+    error("$", "The body is not valid UTF-8 (at byte " + std::to_string(*at) + ").");
     return;
   }
-  if (!object_.is_object())
+  parse(body);
+  if (ok() && !object_.is_object())
     error("$", std::string{"The body must be a JSON object, not "} + object_.type_name() + ".");
+}
+
+// nlohmann::json keeps the last of repeated names silently: the callback
+// sees each name as it is read, one set of names per open object.
+void body_reader::parse(std::string_view body) {
+  std::vector<std::map<std::string, std::string>> open; // lower case -> as first written
+  auto track = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start)
+      open.emplace_back();
+    else if (event == json::parse_event_t::object_end)
+      open.pop_back();
+    else if (event == json::parse_event_t::key) {
+      auto& name = parsed.get_ref<const std::string&>();
+      auto [first, added] = open.back().emplace(lower(name), name);
+      if (!added) {
+        if (depth == 1)
+          repeated_.insert(first->first);
+        error(depth == 1 ? first->second : "$",
+              "The property '" + first->second + "' is given more than once ('" + first->second
+                + "', '" + name + "'; names match ignoring case).");
+      }
+    }
+    return true;
+  };
+  try {
+    object_ = json::parse(body, track);
+  } catch (const json::parse_error& e) {
+    failure_.errors.clear(); // only the syntax error: what came before may be misread
+    repeated_.clear();
+    object_ = nullptr;
+    error("$", "The body is not valid JSON (at byte " + std::to_string(e.byte) + ").");
+  }
 }
 
 const nlohmann::json* body_reader::find(std::string_view field) const {
@@ -52,7 +169,7 @@ void body_reader::error(std::string field, std::string message) {
 }
 
 std::string body_reader::required_string(std::string_view field) {
-  if (!object_.is_object())
+  if (!object_.is_object() || repeated_.count(lower(field)))
     return {};
   auto* value = find(field);
   std::string name{field};
@@ -64,9 +181,9 @@ std::string body_reader::required_string(std::string_view field) {
     error(name, "The " + name + " field must be a string, not " + value->type_name() + ".");
     return {};
   }
-  auto text = value->get<std::string>();
-  if (blank(text)) {
-    error(name, "The " + name + " field must not be empty.");
+  auto& text = value->get_ref<const std::string&>();
+  if (auto why = text_field_error(name, text)) {
+    error(name, std::move(*why));
     return {};
   }
   return text;

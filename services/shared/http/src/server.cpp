@@ -53,6 +53,16 @@ handler json_only(handler h) {
   };
 }
 
+// RFC 9112 section 6.3: a request with neither Content-Length nor
+// Transfer-Encoding has no body. cpp-httplib 0.11 reads one until the client
+// closes instead (`curl -X POST` waited for the read timeout, then got 400),
+// unless it is told the length. Runs before the body is read; the request is
+// the server's own, non-const object.
+void no_framing_means_no_body(const httplib::Request& req) {
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+    const_cast<httplib::Request&>(req).headers.emplace("Content-Length", "0");
+}
+
 void add_route(httplib::Server& svr, const route& r) {
   auto allow = allow_header(r);
   handler not_allowed = [allow](const httplib::Request& req, httplib::Response& res) {
@@ -61,7 +71,8 @@ void add_route(httplib::Server& svr, const route& r) {
   };
   auto label = std::make_shared<const std::string>(r.label);
   svr.Get(r.pattern, measured(label, r.get ? r.get : not_allowed));
-  svr.Post(r.pattern, measured(label, r.post ? json_only(r.post) : not_allowed));
+  auto post = !r.post ? not_allowed : r.reads == post_body::json ? json_only(r.post) : r.post;
+  svr.Post(r.pattern, measured(label, post));
   svr.Put(r.pattern, measured(label, not_allowed));
   svr.Patch(r.pattern, measured(label, not_allowed));
   svr.Delete(r.pattern, measured(label, not_allowed));
@@ -93,6 +104,7 @@ void configure(httplib::Server& svr, const server_options& options, shared::metr
 
   svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     current = {true, clock::now(), nullptr};
+    no_framing_means_no_body(req);
     auto id = req.get_header_value("X-Request-Id");
     res.set_header("X-Request-Id", valid_request_id(id) ? id : generate_request_id());
     return httplib::Server::HandlerResponse::Unhandled;
@@ -121,7 +133,7 @@ void configure(httplib::Server& svr, const server_options& options, shared::metr
     actors::log::error(log_actor, "handler_failed", {{"method", req.method}, {"path", req.path},
                                                       {"request_id", request_id(res)},
                                                       {"error", what}});
-    reply(res, make_problem(500, "See the service log for request id " + request_id(res) + "."));
+    reply(res, unexpected_error(request_id(res)));
   });
 
   auto& requests = metrics.counter("http_requests_total", "HTTP requests answered",

@@ -34,14 +34,27 @@ std::string to_json(const problem& p, const std::string& trace_id = {});
 // Answers `res` with `p` as application/problem+json, echoing the request id.
 void reply(httplib::Response& res, const problem& p);
 
-// The one mapping from an actor's error to an answer, by actors::kind_of:
-// unavailable 503 (retry), not_found 404, invalid 400, internal 500; the
-// detail describes it.
-problem problem_of(const caf::error& err);
+// A 500 for a bug: "An unexpected error occurred; see the service log for
+// traceId <trace_id>." (what happened is in that log line).
+problem unexpected_error(const std::string& trace_id);
 
-// Answers `res` with problem_of(err). A 503 is logged too (warn,
-// event=database_unavailable: the service's data path did not answer), a 500
-// as an error (event=request_failed), with what was being done and the request id.
+// The one mapping from an actor's error to an answer, by actors::kind_of.
+// No detail quotes an error's own text unless our code wrote it for clients:
+//   not_found   404, the text our code gave it ("Platform 7 is unknown."),
+//   invalid     400, "The values were refused by the service's rules." (e.g. a
+//               database constraint a request broke),
+//   internal    500, "An unexpected error occurred; see the service log for
+//               traceId <trace_id>.",
+//   unavailable 503, "The service could not complete the request in time;
+//               retry later." (an actor down, slow or failed: SQL, libpq and
+//               CAF texts stay in the log).
+problem problem_of(const caf::error& err, const std::string& trace_id = {});
+
+// Answers `res` with problem_of(err) and logs what the body does not say
+// (actors::describe(err)) with what was being done and the request id: a 503
+// as a warning (event=database_unavailable: the service's data path did not
+// answer), a 500 as an error (event=request_failed), a 400 as a warning
+// (event=request_refused), a 404 at debug level.
 void reply_error(httplib::Response& res, const caf::error& err, std::string_view log_actor,
                  std::string_view during);
 

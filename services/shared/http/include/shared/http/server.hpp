@@ -3,7 +3,8 @@
 // - TCP_NODELAY (without it keep-alive answers wait ~40 ms: 580 vs 25,000 req/s),
 // - a worker per connection for `max_connections` keep-alive connections,
 //   and keep-alive connections not closed after 5 requests,
-// - bodies over `max_body` -> 413, writes without a JSON content type -> 415,
+// - bodies over `max_body` -> 413, a POST without a JSON content type -> 415
+//   on routes that read a JSON body (see post_body),
 //   a known path with another method -> 405 + Allow, unknown path -> 404,
 //   a handler's exception -> 500; all as problem+json, the server keeps serving,
 // - X-Request-Id taken from the request (or generated) and echoed,
@@ -33,11 +34,18 @@ struct server_options {
 
 using handler = httplib::Server::Handler;
 
+// What a route's POST handler reads.
+enum class post_body {
+  json, // a JSON body: a request without a JSON Content-Type is a 415
+  none, // nothing: any body is ignored, so no Content-Type is needed
+};
+
 struct route {
   std::string pattern; // cpp-httplib regex, matched against the whole path
   std::string label;   // the route in metrics and logs, e.g. "/api/platforms/{id}"
   handler get;         // may be empty
-  handler post;        // may be empty; only called with a JSON content type
+  handler post;        // may be empty
+  post_body reads = post_body::json;
 };
 
 // `log_actor` names the server in log lines (e.g. "platform.http").
