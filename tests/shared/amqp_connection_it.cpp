@@ -10,7 +10,9 @@
 #include <real_servers.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -495,6 +497,61 @@ TEST(amqp_connection, delete_queue_drops_the_queue_and_tells_what_it_held) {
   } catch (const amqp::error& e) {
     EXPECT_EQ(e.reply_code(), 404) << e.what();
   }
+}
+
+namespace {
+
+// A vhost of its own where `user` has the permissions that
+// deploy/rabbitmq/definitions.json gives it, and a connection as that user.
+amqp::connection_options as_deployed(const std::string& user, const std::string& vhost) {
+  std::ifstream in{RABBITMQ_DEFINITIONS};
+  auto defs = nlohmann::json::parse(in);
+  auto& b = support::rabbitmq();
+  b.ctl({"add_vhost", vhost});
+  b.ctl({"add_user", user, user + "-dev"});
+  for (auto& p : defs["permissions"])
+    if (p["user"] == user)
+      b.ctl({"set_permissions", "-p", vhost, user, p["configure"], p["write"], p["read"]});
+  auto o = broker("it-" + user);
+  o.user = user;
+  o.password = user + "-dev";
+  o.vhost = vhost;
+  o.heartbeat = 0s;
+  return o;
+}
+
+} // namespace
+
+// Each service's declarations, as the deployment's users (in a vhost where
+// `trigger` does not exist yet: creating it with an alternate exchange takes
+// read on it and write on the alternate).
+TEST(amqp_connection, the_deployed_users_may_declare_and_use_what_the_services_declare) {
+  amqp::connection relay{as_deployed("platform-service", "it-perms-platform")};
+  amqp::declare_trigger(relay);
+  amqp::queue_options tap; // the relay's count of unrouted events
+  tap.durable = false;
+  tap.exclusive = true;
+  tap.auto_delete = true;
+  auto tap_name = relay.declare_queue("", tap);
+  relay.bind_queue(tap_name, "trigger.unrouted");
+  relay.enable_confirms();
+  auto seq = relay.publish("trigger", "", "{}", with_id("perm-1"), true);
+  auto settled = relay.wait_for_confirms(5s);
+  ASSERT_EQ(settled.count(seq), 1u);
+  EXPECT_EQ(settled.at(seq), amqp::confirm_status::acked);
+  EXPECT_EQ(relay.purge_queue(tap_name), 1u);
+
+  amqp::connection subscriber{as_deployed("command-service", "it-perms-command")};
+  amqp::declare_trigger(subscriber);
+  const std::string queue = "commands.platform-events";
+  subscriber.declare_exchange(queue + ".dlx");
+  subscriber.declare_queue(queue + ".dead");
+  subscriber.bind_queue(queue + ".dead", queue + ".dlx");
+  amqp::queue_options q;
+  q.dead_letter_exchange = queue + ".dlx";
+  subscriber.declare_queue(queue, q);
+  subscriber.bind_queue(queue, "trigger");
+  EXPECT_NO_THROW(subscriber.consume(queue));
 }
 
 TEST(amqp_connection, a_killed_broker_makes_the_consumer_throw_promptly) {
