@@ -392,9 +392,12 @@ TEST(command_service, poison_messages_are_dead_lettered_once_and_the_subscriber_
     R"({"Event":"Platform_Published","Id":"7","Name":"id as text"})",
     R"({"Event":"Platform_Published","Id":7.5,"Name":"fractional id"})",
     R"({"Event":"Platform_Published","Id":-7,"Name":"negative id"})",
+    R"({"Event":"Platform_Published","Id":0,"Name":"zero id"})",
     R"({"Event":"Platform_Published","Id":99999999999,"Name":"too large"})",
+    R"({"Event":"Platform_Published","Id":18446744073709551615,"Name":"unsigned"})",
     R"({"Event":"Platform_Published","Id":7})",
     R"({"Event":"Platform_Published","Id":7,"Name":""})",
+    R"({"Event":"Platform_Published","Id":7,"Name":null})",
     R"({"Event":"Platform_Published","Id":7,"id":8,"Name":"ambiguous"})",
     "{\"Event\":\"Platform_Published\",\"Id\":7,\"Name\":\"\xff\"}",
     event(8, std::string(1 << 20, 'x')), // over RabbitMQMaxEventBytes, and valid

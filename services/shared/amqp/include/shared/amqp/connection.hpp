@@ -19,7 +19,7 @@
 //
 // Consuming (manual acks):
 //   connection c{opts};
-//   c.declare_exchange("trigger");
+//   declare_trigger(c, broker); // `trigger` as every party declares it (topology.hpp)
 //   c.declare_queue("commands", {.dead_letter_exchange = "commands.dlx"});
 //   c.bind_queue("commands", "trigger");
 //   c.qos(64);
