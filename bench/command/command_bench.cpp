@@ -9,6 +9,7 @@
 
 #include <child_process.hpp>
 #include <shared/amqp/connection.hpp>
+#include <shared/amqp/topology.hpp>
 
 #include <httplib.h>
 
@@ -30,7 +31,7 @@ namespace {
 // Publishes `n` Platform_Published events, confirms awaited per 1000.
 void publish_events(int first_id, int n) {
   amqp::connection c{broker()};
-  c.declare_exchange("trigger");
+  amqp::declare_trigger(c);
   c.enable_confirms();
   for (int i = 0; i < n; ++i) {
     auto id = first_id + i;

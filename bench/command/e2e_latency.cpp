@@ -23,6 +23,7 @@
 #include "service_process.hpp"
 
 #include <child_process.hpp>
+#include <shared/amqp/topology.hpp>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -188,7 +189,7 @@ private:
     std::optional<shared::amqp::connection> c;
     try {
       c.emplace(command_bench::broker());
-      c->declare_exchange("trigger");
+      shared::amqp::declare_trigger(*c);
       shared::amqp::queue_options q;
       q.durable = false;
       q.exclusive = true;

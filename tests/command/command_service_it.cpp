@@ -12,6 +12,7 @@
 #include <raw_http.hpp>
 #include <real_servers.hpp>
 #include <shared/amqp/connection.hpp>
+#include <shared/amqp/topology.hpp>
 
 #include "platforms.grpc.pb.h"
 
@@ -111,7 +112,7 @@ amqp::connection_options broker_options() {
 // id as correlation_id when given), and waits for confirms.
 void publish(const std::vector<std::string>& bodies, const std::string& correlation_id = {}) {
   amqp::connection c{broker_options()};
-  c.declare_exchange("trigger");
+  amqp::declare_trigger(c);
   c.enable_confirms();
   for (std::size_t i = 0; i < bodies.size(); ++i) {
     amqp::properties props;
@@ -200,6 +201,16 @@ public:
   bool has_platform(int id) const { return platform_ids().count(id) > 0; }
 
   int port() const { return port_; }
+
+  // The value of one series in GET /metrics (0 when absent).
+  double metric(const std::string& series) const {
+    auto r = client().Get("/metrics");
+    if (!r)
+      return -1;
+    auto at = r->body.find("\n" + series + " ");
+    return at == std::string::npos ? 0 : std::stod(r->body.substr(at + series.size() + 2));
+  }
+
   const std::string& queue() const { return queue_; }
   support::child_process& process() { return *process_; }
 
@@ -244,11 +255,12 @@ private:
   std::filesystem::path dir_;
 };
 
-std::vector<std::string> drain_queue(const std::string& queue, std::size_t expected) {
+std::vector<std::string> drain_queue(const std::string& queue, std::size_t expected,
+                                     std::chrono::milliseconds deadline = 10s) {
   amqp::connection c{broker_options()};
   c.consume(queue);
   std::vector<std::string> bodies;
-  auto until = std::chrono::steady_clock::now() + 10s;
+  auto until = std::chrono::steady_clock::now() + deadline;
   while (bodies.size() < expected && std::chrono::steady_clock::now() < until)
     if (auto d = c.next(100ms)) {
       c.ack(d->delivery_tag);
@@ -451,9 +463,25 @@ TEST(command_service, the_course_event_appears_via_rest_within_one_second) {
   EXPECT_EQ(svc.platform_count(), 2u);
 }
 
-TEST(command_service, poison_messages_are_dead_lettered_and_the_next_good_event_applies) {
+// Each body a hostile or broken publisher may send: dead-lettered once, and
+// the subscriber stays up. RabbitMQMaxEventBytes is raised to 1 MiB so that
+// the 100,000-level bodies (200 KB and more) pass the size check and meet
+// the depth check (never parsed); the one over 1 MiB is a valid event that
+// would otherwise apply.
+TEST(command_service, poison_messages_are_dead_lettered_once_and_the_subscriber_stays_up) {
   grpc_platforms grpc;
-  command_service svc{"cmd-it-poison", grpc.port()};
+  command_service svc{"cmd-it-poison", grpc.port(), {"--RabbitMQMaxEventBytes=1048576"}};
+  const std::string restarts = R"(actor_restarts_total{actor="command.subscriber"})";
+  const std::string rejected = R"(command_events_total{outcome="rejected"})";
+  auto restarts_before = svc.metric(restarts);
+  // `before`, then brackets 100,000 deep, then `after`.
+  auto deep = [](std::string_view before = "", std::string_view after = "") {
+    return std::string{before}.append(100'000, '[').append(100'000, ']').append(after);
+  };
+  std::string deep_objects;
+  for (int i = 0; i < 100'000; ++i)
+    deep_objects += R"({"a":)";
+  deep_objects.append("1").append(100'000, '}');
   std::vector<std::string> poison = {
     "not json",
     "",
@@ -465,11 +493,19 @@ TEST(command_service, poison_messages_are_dead_lettered_and_the_next_good_event_
     R"({"Event":"Platform_Published","Id":"7","Name":"id as text"})",
     R"({"Event":"Platform_Published","Id":7.5,"Name":"fractional id"})",
     R"({"Event":"Platform_Published","Id":-7,"Name":"negative id"})",
+    R"({"Event":"Platform_Published","Id":0,"Name":"zero id"})",
     R"({"Event":"Platform_Published","Id":99999999999,"Name":"too large"})",
+    R"({"Event":"Platform_Published","Id":18446744073709551615,"Name":"unsigned"})",
     R"({"Event":"Platform_Published","Id":7})",
     R"({"Event":"Platform_Published","Id":7,"Name":""})",
+    R"({"Event":"Platform_Published","Id":7,"Name":null})",
     R"({"Event":"Platform_Published","Id":7,"id":8,"Name":"ambiguous"})",
     "{\"Event\":\"Platform_Published\",\"Id\":7,\"Name\":\"\xff\"}",
+    event(8, std::string(1 << 20, 'x')), // over RabbitMQMaxEventBytes, and valid
+    deep(),
+    deep_objects,
+    deep(R"({"Event":"Platform_Published","Name":"deep id","Id":)", "}"),
+    std::string(100'000, '{'), // unclosed
   };
   auto messages = poison;
   messages.push_back(R"({"Event":"Platform_Deleted","Id":3})"); // unknown type: acked, not dead
@@ -480,8 +516,33 @@ TEST(command_service, poison_messages_are_dead_lettered_and_the_next_good_event_
 
   auto dead = drain_queue("cmd-it-poison.dead", poison.size());
   std::multiset<std::string> got(dead.begin(), dead.end()), sent(poison.begin(), poison.end());
-  EXPECT_EQ(got, sent) << "each poison message is dead-lettered once, nothing else";
+  EXPECT_EQ(got.size(), sent.size());
+  EXPECT_TRUE(got == sent) << "each poison message is dead-lettered, nothing else";
+  EXPECT_TRUE(drain_queue("cmd-it-poison.dead", 1, 1s).empty()) << "each once";
+  EXPECT_EQ(svc.metric(rejected), static_cast<double>(poison.size()));
+  EXPECT_EQ(svc.metric(restarts), restarts_before) << "the subscriber was never restarted";
   EXPECT_TRUE(svc.process().wait_for_line("event=event_ignored", 2s));
+  auto too_large = svc.process().wait_for_line("larger than 1048576 bytes", 1s);
+  ASSERT_TRUE(too_large);
+  EXPECT_NE(too_large->find("event=event_dead_lettered"), std::string::npos) << *too_large;
+  EXPECT_TRUE(svc.process().wait_for_line("detail=\"nested deeper than 32 levels\"", 1s));
+  auto ready = svc.get_json("/readyz");
+  EXPECT_EQ(ready["checks"]["subscriber"], "consuming");
+  svc.stop();
+}
+
+TEST(command_service, the_event_size_limit_is_a_setting) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-max-bytes", grpc.port(), {"--RabbitMQMaxEventBytes=100"}};
+  auto small = event(11, "fits");
+  auto large = event(12, std::string(100, 'x'));
+  ASSERT_LE(small.size(), 100u);
+  publish({large, small});
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(11); }, 5s));
+  EXPECT_FALSE(svc.has_platform(12));
+  EXPECT_EQ(drain_queue("cmd-it-max-bytes.dead", 1), std::vector<std::string>{large});
+  EXPECT_TRUE(svc.process().wait_for_line(std::string{"larger than 100 bytes: "}.append(std::to_string(large.size())),
+                                          1s));
   svc.stop();
 }
 

@@ -68,3 +68,79 @@ TEST(event_parser, unprocessable_bodies_are_malformed_with_a_reason) {
   EXPECT_EQ(reason_of("{\"Event\":\"Platform_Published\",\"Id\":5,\"Name\":\"\xff\xfe\"}"),
             "not JSON");
 }
+
+TEST(event_parser, a_body_over_the_size_limit_is_malformed_before_it_is_parsed) {
+  auto course = std::string{R"({"Id":5,"Name":"Docker","Event":"Platform_Published"})"};
+  event_limits limits;
+  limits.max_bytes = course.size();
+  EXPECT_TRUE(std::holds_alternative<platform_published>(parse_event(course, limits)))
+    << "exactly at the limit";
+  limits.max_bytes = course.size() - 1;
+  auto e = parse_event(course, limits);
+  auto* bad = std::get_if<malformed_event>(&e);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_EQ(bad->reason, std::string{"larger than "}
+                           .append(std::to_string(course.size() - 1))
+                           .append(" bytes: ")
+                           .append(std::to_string(course.size())));
+  // The default is 64 KiB: a valid event with a 70,000-character name is refused.
+  auto large = std::string{R"({"Id":5,"Event":"Platform_Published","Name":")"}
+                 .append(70'000, 'x')
+                 .append(R"("})");
+  EXPECT_EQ(reason_of(large), std::string{"larger than 65536 bytes: "}.append(std::to_string(large.size())));
+}
+
+TEST(event_parser, nesting_deeper_than_the_limit_is_malformed_without_parsing_it) {
+  // `before`, then brackets `depth` deep, then `after`.
+  auto nested = [](std::string_view before, std::size_t depth, std::string_view after = "") {
+    return std::string{before}.append(depth, '[').append(depth, ']').append(after);
+  };
+  EXPECT_EQ(reason_of(nested("", 100'000)), "larger than 65536 bytes: 200000")
+    << "by default the size limit refuses 100,000 levels first";
+  event_limits roomy; // as with RabbitMQMaxEventBytes raised
+  roomy.max_bytes = 1 << 20;
+  auto reason_in_roomy = [&](std::string_view body) {
+    auto e = parse_event(body, roomy);
+    auto* bad = std::get_if<malformed_event>(&e);
+    return bad ? bad->reason : "<not malformed>";
+  };
+  EXPECT_EQ(reason_in_roomy(nested("", 100'000)), "nested deeper than 32 levels");
+  // Inside a field that is quoted in a reason: never parsed, never printed.
+  EXPECT_EQ(reason_in_roomy(nested(R"({"Event":"Platform_Published","Name":"x","Id":)", 100'000, "}")),
+            "nested deeper than 32 levels");
+  std::string objects;
+  for (int i = 0; i < 100'000; ++i)
+    objects += R"({"a":)";
+  objects.append("1").append(100'000, '}');
+  EXPECT_EQ(reason_in_roomy(objects), "nested deeper than 32 levels");
+  // Unclosed, as a hostile sender may leave it.
+  EXPECT_EQ(reason_in_roomy(std::string(100'000, '[')), "nested deeper than 32 levels");
+  EXPECT_EQ(reason_of(nested("", 33)), "nested deeper than 32 levels") << "66 bytes";
+
+  // Up to the limit it is parsed as usual; brackets inside strings do not count.
+  auto at_limit = nested(R"({"Event":"Platform_Published","Id":5,"Name":"x","extra":)", 31, "}");
+  EXPECT_TRUE(std::holds_alternative<platform_published>(parse_event(at_limit)));
+  auto brackets_in_strings = std::string{R"({"Event":"Platform_Published","Id":5,"Name":")"}
+                               .append(1000, '[')
+                               .append(R"(\"[[[{{{"})");
+  auto e = parse_event(brackets_in_strings);
+  auto* p = std::get_if<platform_published>(&e);
+  ASSERT_NE(p, nullptr) << reason_of(brackets_in_strings);
+  EXPECT_EQ(p->p.name, std::string(1000, '[') + "\"[[[{{{");
+  event_limits shallow;
+  shallow.max_depth = 1;
+  auto too_deep = parse_event(R"({"Event":"Platform_Published","Id":5,"Name":"x","extra":[1]})",
+                              shallow);
+  ASSERT_TRUE(std::holds_alternative<malformed_event>(too_deep));
+  EXPECT_EQ(std::get<malformed_event>(too_deep).reason, "nested deeper than 1 levels");
+}
+
+TEST(event_parser, a_reason_quotes_at_most_64_ascii_characters_of_a_value) {
+  auto reason = reason_of(std::string{R"({"Event":"Platform_Published","Id":")"}
+                            .append(1000, '7')
+                            .append(R"(","Name":"x"})"));
+  EXPECT_EQ(reason, std::string{"Id is not an integer: \""}.append(60, '7').append("..."));
+  EXPECT_EQ(reason_of(R"({"Event":"Platform_Published","Id":5,"Name":["Dock\u00e9r"]})"),
+            R"(Name is not a non-empty string: ["Dock\u00e9r"])")
+    << "non-ASCII is escaped, so a cut never splits a character";
+}

@@ -14,7 +14,7 @@ import { parse as parseYaml } from "yaml";
 import { checkAll } from "./lib/crossref.mjs";
 import { checkDockerfile, aptPackages } from "./lib/dockerfile.mjs";
 import { render, validateAll } from "./lib/manifests.mjs";
-import { checkDefinitions, deadLetterNames } from "./lib/rabbitmq.mjs";
+import { checkDefinitions, deadLetterNames, UNROUTED } from "./lib/rabbitmq.mjs";
 import { Report } from "./lib/report.mjs";
 import { checkComposeSettings, checkDeploymentSettings, readHelp } from "./lib/settings.mjs";
 import { runSelfTests } from "./selftest.mjs";
@@ -96,14 +96,22 @@ function configValue(docs, configMap, key) {
   return generated(docs, "ConfigMap", configMap)?.data?.[key];
 }
 
-// Users each service logs in as, and what they must be allowed to do.
+// Users each service logs in as, and what they must be allowed to do. Both
+// declare `trigger` with its alternate exchange and queue (declaring an
+// exchange with an alternate takes read on it and write on the alternate;
+// binding takes write on the queue and read on the exchange); the relay also
+// binds and purges its own server-named queue (amq.gen-...) on the alternate.
 function brokerUsers(platformUser, commandUser, queue, dead) {
+  const tap = "amq.gen-JzTY20BRgKO-HjmUJj0wLg";
   return [
-    { user: platformUser, needs: { configure: ["trigger"], write: ["trigger"] } },
+    { user: platformUser, needs: {
+      configure: ["trigger", UNROUTED, tap],
+      write: ["trigger", UNROUTED, tap],
+      read: ["trigger", UNROUTED, tap] } },
     { user: commandUser, needs: {
-      configure: ["trigger", queue, dead.exchange, dead.queue],
-      write: [queue, dead.queue],
-      read: ["trigger", queue, dead.exchange] } },
+      configure: ["trigger", UNROUTED, queue, dead.exchange, dead.queue],
+      write: [UNROUTED, queue, dead.queue],
+      read: ["trigger", UNROUTED, queue, dead.exchange] } },
   ];
 }
 

@@ -108,6 +108,12 @@ function cases({ rendered, compose, help, repo }) {
     { name: "a dead-letter exchange the service does not declare", input: definitions, check: (d) => checkDefinitions(d, broker),
       breakIt: (d) => { d.queues[0].arguments["x-dead-letter-exchange"] = "trigger.dlx"; },
       expect: /x-dead-letter-exchange is trigger.dlx, the service declares commands.platform-events.dlx/ },
+    { name: "trigger without its alternate exchange", input: definitions, check: (d) => checkDefinitions(d, broker),
+      breakIt: (d) => { d.exchanges.find((x) => x.name === "trigger").arguments = {}; },
+      expect: /exchange trigger has arguments \{\}, the services declare \{"alternate-exchange":"trigger.unrouted"\}/ },
+    { name: "no queue keeping unrouted events", input: definitions, check: (d) => checkDefinitions(d, broker),
+      breakIt: (d) => { d.queues = d.queues.filter((q) => q.name !== "trigger.unrouted"); },
+      expect: /queue trigger.unrouted \(keeps unrouted events\) is not declared/ },
   ];
 }
 

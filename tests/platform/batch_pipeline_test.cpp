@@ -50,7 +50,8 @@ TEST(batch_pipeline, settles_across_batches_and_releases_the_oldest_once_complet
   EXPECT_EQ(p.oldest_unsettled(), 0u);
   auto first = p.take_oldest();
   EXPECT_EQ(first.confirmed, (std::vector<std::int64_t>{1, 3})) << "returned ones are published";
-  EXPECT_EQ(first.nacked, 1u);
+  ASSERT_EQ(first.nacked.size(), 1u);
+  EXPECT_EQ(first.nacked[0].id, 2) << "nacked rows are told by id, for refusal_tracker";
   ASSERT_EQ(first.returned.size(), 1u);
   EXPECT_EQ(first.returned[0].message_id, "m3");
   EXPECT_EQ(first.returned[0].correlation_id, "r3");
@@ -69,4 +70,16 @@ TEST(batch_pipeline, ignores_settlements_it_does_not_know_and_repeats) {
   EXPECT_EQ(p.oldest_unsettled(), 1u);
   p.settle({{11, confirm_status::acked}});
   EXPECT_EQ(p.take_oldest().confirmed, (std::vector<std::int64_t>{7, 8}));
+}
+
+TEST(batch_pipeline, tells_which_events_in_flight_are_not_settled_yet) {
+  batch_pipeline p{2};
+  EXPECT_TRUE(p.unsettled().empty());
+  p.sent(events(1, 3), 1); // sequences 1..3
+  p.sent(events(4, 2), 4); // sequences 4..5
+  p.settle({{1, confirm_status::acked}, {2, confirm_status::nacked}, {5, confirm_status::acked}});
+  std::vector<std::int64_t> ids;
+  for (auto& e : p.unsettled())
+    ids.push_back(e.id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{3, 4})) << "across batches, oldest first";
 }

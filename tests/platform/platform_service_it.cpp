@@ -2,8 +2,11 @@
 // the fixture's real PostgreSQL and RabbitMQ.
 #include <service_process.hpp>
 
+#include <amqp_options.hpp>
 #include <eventually.hpp>
 #include <hostile_input.hpp>
+#include <shared/amqp/connection.hpp>
+#include <shared/amqp/topology.hpp>
 
 #include <google/protobuf/descriptor.pb.h>
 #include <grpc/health/v1/health.grpc.pb.h>
@@ -24,6 +27,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -634,6 +638,279 @@ TEST(outbox, a_commit_on_a_standby_wakes_the_leaders_relay_without_waiting_for_i
   platform_it::queue_reader reader{broker, queue};
 
   expect_each_create_published_within_a_second(standby, reader, "standby");
+}
+
+namespace {
+
+std::string event_json(int id, const std::string& name) {
+  return json{{"Id", id}, {"Name", name}, {"Event", "Platform_Published"}}.dump();
+}
+
+// An outbox row written straight into the service's database (as any writer
+// besides the REST API may); returns its id.
+std::int64_t insert_event(soci::session& sql, const std::string& payload) {
+  long long id = 0;
+  sql << "INSERT INTO outbox (type, payload) VALUES ('Platform_Published', :p) RETURNING id",
+    soci::use(payload), soci::into(id);
+  return id;
+}
+
+// Events with Ids first_id, first_id + 1, ... inserted in that order (each in
+// its own transaction unless one is open); returns their row ids.
+std::vector<std::int64_t> commit_events(soci::session& sql, int first_id, int n) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < n; ++i)
+    ids.push_back(insert_event(sql, event_json(first_id + i, numbered("after", i))));
+  return ids;
+}
+
+std::vector<int> event_ids(const std::vector<platform_it::received>& got) {
+  std::vector<int> ids;
+  for (auto& m : got)
+    ids.push_back(json::parse(m.body)["Id"].get<int>());
+  return ids;
+}
+
+struct parked_row {
+  bool published = false;
+  bool parked = false;
+  std::string reason;
+};
+
+parked_row row_state(soci::session& sql, std::int64_t id) {
+  long long row = id;
+  int published = 0, parked = 0;
+  std::string reason;
+  soci::indicator reason_ind = soci::i_null;
+  sql << "SELECT CAST(published_at IS NOT NULL AS int), CAST(parked_at IS NOT NULL AS int),"
+         " parked_reason FROM outbox WHERE id = :id",
+    soci::use(row), soci::into(published), soci::into(parked), soci::into(reason, reason_ind);
+  return {published == 1, parked == 1, reason_ind == soci::i_ok ? reason : ""};
+}
+
+} // namespace
+
+TEST(outbox, a_row_over_the_size_limit_is_parked_and_the_rows_after_it_flow_in_order) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_park";
+  auto o = options("it_outbox_park");
+  o.extra_flags = {"--OutboxMaxEventBytes=1024"};
+  service_process service(o);
+  ASSERT_TRUE(service.wait_ready());
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+  ASSERT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  const std::string relay_restarts = R"(actor_restarts_total{actor="platform.outbox_relay"})";
+  auto restarts_before = service.metric(relay_restarts);
+
+  soci::session sql{soci::postgresql, support::postgres().connection_string("it_outbox_park")};
+  auto large = event_json(1000, std::string(2000, 'x'));
+  std::vector<std::int64_t> first;
+  std::int64_t parked_id = 0;
+  {
+    soci::transaction tx{sql}; // one commit: the large row goes out in a batch with others
+    first = commit_events(sql, 1001, 2);
+    parked_id = insert_event(sql, large);
+    auto more = commit_events(sql, 1003, 2);
+    first.insert(first.end(), more.begin(), more.end());
+    tx.commit();
+  }
+  auto later = commit_events(sql, 1005, 3); // committed after it
+
+  auto got = reader.take(7, 10s);
+  EXPECT_EQ(event_ids(got), (std::vector<int>{1001, 1002, 1003, 1004, 1005, 1006, 1007}))
+    << "every other row, in commit order";
+  EXPECT_TRUE(reader.take(1, 1s).empty()) << "the large row is never published";
+
+  auto line = service.process().wait_for_line("event=event_parked", 5s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find(std::string{" id="}.append(std::to_string(parked_id)).append(" ")), std::string::npos) << *line;
+  EXPECT_NE(line->find("level=warn"), std::string::npos) << *line;
+  EXPECT_NE(line->find("reason=too_large"), std::string::npos) << *line;
+  auto detail = std::to_string(large.size()) + " bytes, over OutboxMaxEventBytes (1024)";
+  EXPECT_NE(line->find(detail), std::string::npos) << *line;
+  EXPECT_EQ(service.metric(R"(outbox_parked_total{reason="too_large"})"), 1);
+
+  auto state = row_state(sql, parked_id);
+  EXPECT_TRUE(state.parked);
+  EXPECT_FALSE(state.published);
+  EXPECT_EQ(state.reason, "too_large: " + detail);
+  for (auto id : later)
+    EXPECT_TRUE(support::eventually([&] { return row_state(sql, id).published; }, 5s)) << id;
+  EXPECT_TRUE(support::eventually([&] { return service.metric("outbox_backlog") == 0; }, 5s))
+    << "a parked row is not backlog";
+  // Idle afterwards: nothing is sent again, the relay was never restarted.
+  auto published = service.metric("outbox_published_total");
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(service.metric("outbox_published_total"), published);
+  EXPECT_EQ(published, 7);
+  EXPECT_EQ(service.metric(relay_restarts), restarts_before);
+}
+
+TEST(outbox, a_row_the_broker_nacks_while_taking_others_is_parked_after_three_nacks) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_nack", guard = "it_outbox_nack_guard";
+  // A queue that refuses (nacks) any message that would take it past 64 KiB:
+  // small events fit, a 100 KB one never does.
+  broker.ctl({"set_policy", "it-nack-guard", "^" + guard + "$",
+              R"({"max-length-bytes":65536,"overflow":"reject-publish"})", "--apply-to", "queues"});
+  struct cleanup {
+    support::rabbitmq_server& b;
+    std::string queue;
+    ~cleanup() {
+      try {
+        b.ctl({"delete_queue", queue});
+        b.ctl({"clear_policy", "it-nack-guard"});
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "cleaning up the nack guard: " << e.what();
+      }
+    }
+  } remove_guard{broker, guard};
+  service_process service(options("it_outbox_nack"));
+  ASSERT_TRUE(service.wait_ready());
+  platform_it::prepare_queue(broker, queue);
+  platform_it::prepare_queue(broker, guard);
+  platform_it::queue_reader reader{broker, queue};
+  ASSERT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+
+  soci::session sql{soci::postgresql, support::postgres().connection_string("it_outbox_nack")};
+  auto parked_id = insert_event(sql, event_json(2000, std::string(100'000, 'n')));
+  // Others keep coming: each nack of the large row while they pass counts.
+  std::vector<std::int64_t> others;
+  int next = 2001;
+  ASSERT_TRUE(support::eventually([&] {
+    auto ids = commit_events(sql, next++, 1);
+    others.insert(others.end(), ids.begin(), ids.end());
+    return service.metric(R"(outbox_parked_total{reason="nacked"})") == 1;
+  }, 20s)) << "parked within 20 s";
+  auto line = service.process().wait_for_line("event=event_parked", 1s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find(std::string{" id="}.append(std::to_string(parked_id)).append(" ")), std::string::npos) << *line;
+  EXPECT_NE(line->find("reason=nacked"), std::string::npos) << *line;
+  EXPECT_NE(line->find("nacked 3 times while the broker took other events"), std::string::npos)
+    << *line;
+  auto state = row_state(sql, parked_id);
+  EXPECT_TRUE(state.parked);
+  EXPECT_FALSE(state.published);
+  EXPECT_GE(service.metric("outbox_nacked_total"), 3);
+  EXPECT_LE(service.metric("outbox_nacked_total"), 20) << "sent again a few times, not spun on";
+
+  // Every other row reached the queue in order (the queue without a limit
+  // also got the large one with each attempt: a nacked publish may have
+  // reached some queues).
+  std::vector<int> small;
+  for (auto& m : reader.take(others.size() + 20, 5s)) {
+    auto id = json::parse(m.body)["Id"].get<int>();
+    if (id != 2000)
+      small.push_back(id);
+  }
+  ASSERT_EQ(small.size(), others.size());
+  for (std::size_t i = 0; i < small.size(); ++i)
+    EXPECT_EQ(small[i], 2001 + static_cast<int>(i));
+  for (auto id : others)
+    EXPECT_TRUE(row_state(sql, id).published) << id;
+}
+
+TEST(outbox, a_row_that_closes_the_channel_is_parked_and_the_relay_carries_on_without_a_restart) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_refused";
+  // A broker whose max_message_size (for channels opened from here on) is
+  // below OutboxMaxEventBytes: it closes the channel with 406 on the row.
+  broker.ctl({"eval", "application:set_env(rabbit, max_message_size, 4096)."});
+  struct restore {
+    support::rabbitmq_server& b;
+    ~restore() {
+      try {
+        b.ctl({"eval", "application:set_env(rabbit, max_message_size, 134217728)."});
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "restoring max_message_size: " << e.what();
+      }
+    }
+  } restore_limit{broker};
+  service_process service(options("it_outbox_refused"));
+  ASSERT_TRUE(service.wait_ready());
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+  ASSERT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  const std::string relay_restarts = R"(actor_restarts_total{actor="platform.outbox_relay"})";
+  auto restarts_before = service.metric(relay_restarts);
+
+  soci::session sql{soci::postgresql, support::postgres().connection_string("it_outbox_refused")};
+  std::int64_t parked_id = 0;
+  {
+    soci::transaction tx{sql}; // in one batch with others: the relay must find which one
+    commit_events(sql, 3001, 3);
+    parked_id = insert_event(sql, event_json(3000, std::string(5000, 'r')));
+    commit_events(sql, 3004, 3);
+    tx.commit();
+  }
+  commit_events(sql, 3007, 2);
+
+  // Rows sent before the channel closed may arrive twice (at least once).
+  std::vector<int> ids;
+  auto until = std::chrono::steady_clock::now() + 15s;
+  while (std::set<int>(ids.begin(), ids.end()).size() < 8 && std::chrono::steady_clock::now() < until)
+    for (auto id : event_ids(reader.take(1, 200ms)))
+      ids.push_back(id);
+  EXPECT_EQ(std::set<int>(ids.begin(), ids.end()),
+            (std::set<int>{3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008}));
+  auto line = service.process().wait_for_line("event=event_parked", 5s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find(std::string{" id="}.append(std::to_string(parked_id)).append(" ")), std::string::npos) << *line;
+  EXPECT_NE(line->find("reason=refused"), std::string::npos) << *line;
+  EXPECT_NE(line->find("406 PRECONDITION_FAILED"), std::string::npos) << *line;
+  EXPECT_TRUE(service.process().wait_for_line("event=publish_refused", 1s));
+  EXPECT_EQ(service.metric(R"(outbox_parked_total{reason="refused"})"), 1);
+  EXPECT_TRUE(row_state(sql, parked_id).parked);
+  EXPECT_TRUE(support::eventually([&] { return service.metric("outbox_backlog") == 0; }, 5s));
+  EXPECT_EQ(service.metric(relay_restarts), restarts_before)
+    << "the relay reconnected in place rather than fail";
+}
+
+TEST(outbox, an_event_no_queue_receives_is_kept_in_trigger_unrouted_and_counted) {
+  auto& broker = support::rabbitmq();
+  // No queue bound to `trigger`: the earlier tests' queues go (the tests
+  // after this one declare and bind theirs again).
+  auto connection = support::amqp_options(broker, "platform_it_unrouted");
+  connection.heartbeat = 0s;
+  shared::amqp::connection admin{connection};
+  shared::amqp::declare_trigger(admin);
+  std::istringstream bindings{broker.ctl({"list_bindings", "--no-table-headers", "source_name",
+                                          "destination_name", "destination_kind"})};
+  for (std::string line; std::getline(bindings, line);) {
+    std::istringstream fields{line};
+    std::string source, destination, kind;
+    if (std::getline(fields, source, '\t') && std::getline(fields, destination, '\t')
+        && std::getline(fields, kind) && source == "trigger" && kind == "queue")
+      admin.delete_queue(destination);
+  }
+  admin.purge_queue("trigger.unrouted");
+
+  service_process service(options("it_outbox_unrouted"));
+  ASSERT_TRUE(service.wait_ready());
+  ASSERT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  auto c = service.http();
+  auto r = post_json(c, R"({"name":"Nobody listens","publisher":"p","cost":"c"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201);
+  int id = body_of(r)["id"];
+
+  EXPECT_TRUE(support::eventually([&] { return service.metric("outbox_unrouted_total") == 1; }, 5s))
+    << "counted within about a second";
+  auto line = service.process().wait_for_line("event=events_unrouted", 1s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("level=warn"), std::string::npos) << *line;
+  EXPECT_NE(line->find("events=1 queue=trigger.unrouted"), std::string::npos) << *line;
+  EXPECT_EQ(service.metric("outbox_returned_total"), 0) << "the alternate exchange took it";
+
+  admin.consume("trigger.unrouted");
+  auto kept = admin.next(5s);
+  ASSERT_TRUE(kept) << "the event is kept in trigger.unrouted";
+  EXPECT_EQ(json::parse(kept->body)["Id"], id);
+  EXPECT_EQ(kept->props.type, "Platform_Published");
+  EXPECT_EQ(kept->exchange, "trigger");
+  admin.ack(kept->delivery_tag);
+  EXPECT_FALSE(admin.next(300ms)) << "once";
 }
 
 TEST(command_client, each_created_platform_is_posted_to_the_command_service) {

@@ -3,13 +3,16 @@
 // errors with context, blocked-connection notices, keep_alive, and a broker
 // that dies under a consumer or an idle publisher.
 #include <shared/amqp/connection.hpp>
+#include <shared/amqp/topology.hpp>
 
 #include <amqp_options.hpp>
 #include <eventually.hpp>
 #include <real_servers.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -76,6 +79,31 @@ std::map<std::uint64_t, amqp::confirm_status> settle_all(amqp::connection& pub) 
       EXPECT_TRUE(settled.emplace(seq, status).second) << seq << " settled twice";
   return settled;
 }
+
+// The broker's max_message_size for the channels opened from now on, until
+// the end of the scope (every test shares the broker).
+class max_message_size {
+public:
+  max_message_size(const support::rabbitmq_server& b, std::size_t bytes) : broker_(b) {
+    set(std::to_string(bytes));
+  }
+  ~max_message_size() {
+    try {
+      set("134217728"); // RabbitMQ 3.10's default
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "restoring max_message_size: " << e.what();
+    }
+  }
+  max_message_size(const max_message_size&) = delete;
+  max_message_size& operator=(const max_message_size&) = delete;
+
+private:
+  void set(const std::string& bytes) {
+    broker_.ctl({"eval", "application:set_env(rabbit, max_message_size, " + bytes + ")."});
+  }
+
+  const support::rabbitmq_server& broker_;
+};
 
 // A broker-wide memory alarm (a high watermark of 0) until clear() or the end
 // of the scope, however the test ends: every test shares the broker.
@@ -348,6 +376,7 @@ TEST(amqp_connection, errors_name_the_broker_the_operation_and_the_server_reply)
     std::string what = e.what();
     EXPECT_NE(what.find("amqp " + peer + ": queue.declare \"t5.q\""), std::string::npos) << what;
     EXPECT_NE(what.find("406 PRECONDITION_FAILED"), std::string::npos) << what;
+    EXPECT_EQ(e.reply_code(), amqp::precondition_failed);
   }
   EXPECT_THROW(c.declare_exchange("t5.after"), amqp::error) << "the channel is gone";
 
@@ -358,6 +387,7 @@ TEST(amqp_connection, errors_name_the_broker_the_operation_and_the_server_reply)
     FAIL() << "nothing listens on port 1";
   } catch (const amqp::error& e) {
     EXPECT_NE(std::string{e.what()}.find("127.0.0.1:1: connect"), std::string::npos) << e.what();
+    EXPECT_EQ(e.reply_code(), 0) << "no server closed anything";
   }
 }
 
@@ -371,6 +401,157 @@ TEST(amqp_connection, a_wrong_password_is_a_login_error) {
     EXPECT_NE(std::string{e.what()}.find(": login \"" + o.user + "\""), std::string::npos)
       << e.what();
   }
+}
+
+TEST(amqp_connection, an_exchange_declared_with_an_alternate_sends_what_it_cannot_route_there) {
+  amqp::connection c{broker("it-ae")};
+  c.declare_exchange("t13.ae");
+  c.declare_queue("t13.kept");
+  c.bind_queue("t13.kept", "t13.ae");
+  amqp::exchange_options with_ae;
+  with_ae.arguments = {{"alternate-exchange", "t13.ae"}};
+  c.declare_exchange("t13.x", with_ae);
+  c.declare_exchange("t13.x", with_ae); // the same arguments: fine
+  c.enable_confirms();
+  auto seq = c.publish("t13.x", "", "nobody bound", with_id("t13-1"), /*mandatory=*/true);
+  auto settled = c.wait_for_confirms(5s);
+  ASSERT_EQ(settled.count(seq), 1u);
+  EXPECT_EQ(settled.at(seq), amqp::confirm_status::acked) << "routed to the alternate: not returned";
+  EXPECT_EQ(c.delete_queue("t13.kept"), 1u) << "kept there (and counted by the deletion)";
+
+  try {
+    c.declare_exchange("t13.x"); // without the argument
+    FAIL() << "a different alternate-exchange must be refused";
+  } catch (const amqp::error& e) {
+    EXPECT_EQ(e.reply_code(), amqp::precondition_failed) << e.what();
+    EXPECT_NE(std::string{e.what()}.find("alternate-exchange"), std::string::npos) << e.what();
+  }
+}
+
+TEST(amqp_connection, declare_trigger_keeps_unrouted_events_in_the_unrouted_queue) {
+  amqp::broker_config b;
+  b.exchange = "t14.trigger";
+  ASSERT_EQ(amqp::unrouted_name(b), "t14.trigger.unrouted");
+  amqp::connection c{broker("it-trigger")};
+  amqp::declare_trigger(c, b);
+  amqp::declare_trigger(c, b); // every party declares it: idempotent
+  c.enable_confirms();
+  auto seq = c.publish("t14.trigger", "", "unrouted", with_id("t14-1"), true);
+  auto settled = c.wait_for_confirms(5s);
+  ASSERT_EQ(settled.count(seq), 1u);
+  EXPECT_EQ(settled.at(seq), amqp::confirm_status::acked);
+  amqp::connection sub{broker("it-trigger-sub")};
+  sub.consume("t14.trigger.unrouted");
+  auto got = drain(sub, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, "unrouted");
+  EXPECT_EQ(got[0].exchange, "t14.trigger") << "the exchange it was published to";
+
+  // Once a queue is bound, events go there and no longer to the unrouted queue.
+  c.declare_queue("t14.q");
+  c.bind_queue("t14.q", "t14.trigger");
+  c.publish("t14.trigger", "", "routed", with_id("t14-2"), true);
+  c.wait_for_confirms(5s);
+  EXPECT_EQ(c.purge_queue("t14.q"), 1u);
+  EXPECT_FALSE(sub.next(300ms));
+
+  // RabbitMQDurableExchange=false: declared as the course's services declare
+  // it, so that their own declaration is equivalent.
+  amqp::broker_config course;
+  course.exchange = "t14.course";
+  course.durable_exchange = false;
+  amqp::declare_trigger(c, course);
+  amqp::exchange_options theirs;
+  theirs.durable = false;
+  EXPECT_NO_THROW(c.declare_exchange("t14.course", theirs));
+}
+
+TEST(amqp_connection, a_message_over_the_brokers_max_size_closes_the_channel_with_406) {
+  max_message_size limit{support::rabbitmq(), 1024}; // for channels opened from here on
+  amqp::connection c{broker("it-max-size")};
+  declare(c, "t15");
+  c.enable_confirms();
+  c.publish("t15.x", "", std::string(100, 'x'), with_id("t15-small"));
+  c.publish("t15.x", "", std::string(2048, 'x'), with_id("t15-large"));
+  try {
+    settle_all(c);
+    FAIL() << "the broker refuses the large message";
+  } catch (const amqp::error& e) {
+    EXPECT_EQ(e.reply_code(), amqp::precondition_failed) << e.what();
+    EXPECT_NE(std::string{e.what()}.find("larger than configured max size"), std::string::npos)
+      << e.what();
+  }
+}
+
+TEST(amqp_connection, delete_queue_drops_the_queue_and_tells_what_it_held) {
+  amqp::connection c{broker("it-delete")};
+  declare(c, "t16");
+  c.enable_confirms();
+  c.publish("t16.x", "", "a", with_id("t16-1"));
+  c.publish("t16.x", "", "b", with_id("t16-2"));
+  settle_all(c);
+  EXPECT_EQ(c.delete_queue("t16.q"), 2u);
+  try {
+    c.consume("t16.q");
+    FAIL() << "the queue is gone";
+  } catch (const amqp::error& e) {
+    EXPECT_EQ(e.reply_code(), 404) << e.what();
+  }
+}
+
+namespace {
+
+// A vhost of its own where `user` has the permissions that
+// deploy/rabbitmq/definitions.json gives it, and a connection as that user.
+amqp::connection_options as_deployed(const std::string& user, const std::string& vhost) {
+  std::ifstream in{RABBITMQ_DEFINITIONS};
+  auto defs = nlohmann::json::parse(in);
+  auto& b = support::rabbitmq();
+  b.ctl({"add_vhost", vhost});
+  b.ctl({"add_user", user, user + "-dev"});
+  for (auto& p : defs["permissions"])
+    if (p["user"] == user)
+      b.ctl({"set_permissions", "-p", vhost, user, p["configure"], p["write"], p["read"]});
+  auto o = broker("it-" + user);
+  o.user = user;
+  o.password = user + "-dev";
+  o.vhost = vhost;
+  o.heartbeat = 0s;
+  return o;
+}
+
+} // namespace
+
+// Each service's declarations, as the deployment's users (in a vhost where
+// `trigger` does not exist yet: creating it with an alternate exchange takes
+// read on it and write on the alternate).
+TEST(amqp_connection, the_deployed_users_may_declare_and_use_what_the_services_declare) {
+  amqp::connection relay{as_deployed("platform-service", "it-perms-platform")};
+  amqp::declare_trigger(relay);
+  amqp::queue_options tap; // the relay's count of unrouted events
+  tap.durable = false;
+  tap.exclusive = true;
+  tap.auto_delete = true;
+  auto tap_name = relay.declare_queue("", tap);
+  relay.bind_queue(tap_name, "trigger.unrouted");
+  relay.enable_confirms();
+  auto seq = relay.publish("trigger", "", "{}", with_id("perm-1"), true);
+  auto settled = relay.wait_for_confirms(5s);
+  ASSERT_EQ(settled.count(seq), 1u);
+  EXPECT_EQ(settled.at(seq), amqp::confirm_status::acked);
+  EXPECT_EQ(relay.purge_queue(tap_name), 1u);
+
+  amqp::connection subscriber{as_deployed("command-service", "it-perms-command")};
+  amqp::declare_trigger(subscriber);
+  const std::string queue = "commands.platform-events";
+  subscriber.declare_exchange(queue + ".dlx");
+  subscriber.declare_queue(queue + ".dead");
+  subscriber.bind_queue(queue + ".dead", queue + ".dlx");
+  amqp::queue_options q;
+  q.dead_letter_exchange = queue + ".dlx";
+  subscriber.declare_queue(queue, q);
+  subscriber.bind_queue(queue, "trigger");
+  EXPECT_NO_THROW(subscriber.consume(queue));
 }
 
 TEST(amqp_connection, a_killed_broker_makes_the_consumer_throw_promptly) {

@@ -2,6 +2,7 @@
 
 #include <amqp_options.hpp>
 #include <shared/amqp/connection.hpp>
+#include <shared/amqp/topology.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -103,8 +104,10 @@ std::unique_ptr<shared::amqp::connection> connect(const support::rabbitmq_server
 
 void declare(shared::amqp::connection& conn, const std::string& queue,
              const std::string& exchange) {
-  conn.declare_exchange(exchange); // durable fanout
-  conn.declare_queue(queue);       // durable
+  shared::amqp::broker_config broker;
+  broker.exchange = exchange;
+  shared::amqp::declare_trigger(conn, broker); // as the services declare it
+  conn.declare_queue(queue);                   // durable
   conn.bind_queue(queue, exchange);
 }
 

@@ -81,7 +81,8 @@ private:
   std::string queue_;
 };
 
-// Declares and binds the queue (and the durable exchange), empties it, and closes.
+// Declares and binds the queue (and the exchange, as the services declare
+// it), empties it, and closes.
 void prepare_queue(const support::rabbitmq_server& broker, const std::string& queue,
                    const std::string& exchange = "trigger");
 

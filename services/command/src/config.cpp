@@ -15,7 +15,7 @@ std::string read_file(const std::string& setting, const std::string& path) {
   return text.str();
 }
 
-void read_bus(actors::settings& s, subscriber_config& c) {
+void read_bus(actors::settings& s, subscriber_config& c, event_processor_config& processor) {
   c.broker = shared::amqp::read_broker_config(s, "command-service");
   c.queue = s.text("RabbitMQQueue", "command-service",
                    "durable queue bound to `trigger`; rejects go to <queue>.dlx -> <queue>.dead");
@@ -23,6 +23,9 @@ void read_bus(actors::settings& s, subscriber_config& c) {
     s.integer("RabbitMQPrefetch", 256, 1, 65535, "events in flight at once"));
   c.event_timeout = s.duration("EventTimeout", c.event_timeout,
                                "longest wait for an event to be committed before reconnecting");
+  processor.max_event_bytes = static_cast<std::size_t>(
+    s.integer("RabbitMQMaxEventBytes", 64 * 1024, 64, 128 * 1024 * 1024,
+              "events larger than this are dead-lettered without being parsed"));
 }
 
 void read_sync(actors::settings& s, platform_sync_config& c) {
@@ -50,7 +53,7 @@ config read_config(actors::settings& s) {
   c.rest = shared::http::read_rest_config(s, 6000);
   c.processor.repository_timeout = c.rest.request_timeout;
   c.sync.repository_timeout = c.rest.request_timeout;
-  read_bus(s, c.subscriber);
+  read_bus(s, c.subscriber, c.processor);
   read_sync(s, c.sync);
   return c;
 }

@@ -25,6 +25,7 @@ struct subscriber_config {
 
 struct event_processor_config {
   std::chrono::milliseconds repository_timeout{2'000};
+  std::size_t max_event_bytes = 64 * 1024; // larger events are dead-lettered unread
 };
 
 struct platform_sync_config {

@@ -35,6 +35,10 @@ config read_config(actors::settings& s) {
                                      "(each commit wakes it at once; this is the safety net)");
   c.relay.confirm_timeout = s.duration("OutboxConfirmTimeout", c.relay.confirm_timeout,
                                        "wait for publisher confirms before failing");
+  c.relay.refusals.max_event_bytes = static_cast<std::size_t>(s.integer(
+    "OutboxMaxEventBytes", static_cast<std::int64_t>(c.relay.refusals.max_event_bytes), 64,
+    512 * 1024 * 1024,
+    "larger events are parked, not published (RabbitMQ 4 refuses messages over 16 MiB)"));
 
   c.command_client.url = s.text("CommandService", "http://localhost:6000/api/c/platforms",
                                 "URL the platform is POSTed to after a create");

@@ -3,6 +3,8 @@
 // struct per actor. The conventions both services share (REST server, broker)
 // come from the shared readers, so both binaries name, parse and default them
 // alike.
+#include "outbox/refusals.hpp"
+
 #include <actors/settings.hpp>
 #include <shared/amqp/settings.hpp>
 #include <shared/http/rest_controller_actor.hpp>
@@ -34,6 +36,7 @@ struct relay_config {
   std::size_t batches_in_flight = 2; // sent, confirms not yet read
   std::chrono::milliseconds poll_interval{50};
   std::chrono::milliseconds confirm_timeout{5'000};
+  refusal_policy refusals; // what is parked rather than published
 };
 
 struct command_client_config {

@@ -1,8 +1,12 @@
 // The broker's definitions file against what the services declare and how
-// they log in: the command service's queue (its RabbitMQQueue value) bound to
-// the durable fanout exchange `trigger`, dead-lettering to <queue>.dlx and
-// <queue>.dead as the service declares them, and a user with permissions for
-// every RabbitMQUser a deployment or the compose file names.
+// they log in: the durable fanout exchange `trigger` with the alternate
+// exchange `trigger.unrouted` (fanout, durable, into the durable queue of the
+// same name) exactly as services/shared/amqp/src/topology.cpp declares it
+// (RabbitMQ refuses a redeclaration whose alternate-exchange differs), the
+// command service's queue (its RabbitMQQueue value) bound to `trigger`,
+// dead-lettering to <queue>.dlx and <queue>.dead as the service declares
+// them, and a user with permissions for every RabbitMQUser a deployment or
+// the compose file names.
 
 const byName = (list, name) => (list ?? []).find((x) => x.name === name);
 
@@ -26,12 +30,28 @@ function permits(pattern, name) {
   }
 }
 
+export const UNROUTED = "trigger.unrouted";
+
 export function checkDefinitions(defs, { queue, deadLetter, users = [] }) {
   const problems = [];
   const trigger = byName(defs.exchanges, "trigger");
   if (!trigger) problems.push("exchange trigger is not declared");
-  else if (trigger.type !== "fanout" || trigger.durable !== true || trigger.auto_delete)
-    problems.push("exchange trigger must be fanout, durable, not auto-delete (as the services declare it)");
+  else {
+    if (trigger.type !== "fanout" || trigger.durable !== true || trigger.auto_delete)
+      problems.push("exchange trigger must be fanout, durable, not auto-delete (as the services declare it)");
+    const args = JSON.stringify(trigger.arguments ?? {});
+    if (args !== JSON.stringify({ "alternate-exchange": UNROUTED }))
+      problems.push(`exchange trigger has arguments ${args}, the services declare {"alternate-exchange":"${UNROUTED}"}`);
+  }
+  const unrouted = byName(defs.exchanges, UNROUTED);
+  if (!unrouted) problems.push(`alternate exchange ${UNROUTED} is not declared`);
+  else if (unrouted.type !== "fanout" || unrouted.durable !== true || unrouted.auto_delete)
+    problems.push(`exchange ${UNROUTED} must be fanout, durable, not auto-delete`);
+  const kept = byName(defs.queues, UNROUTED);
+  if (!kept) problems.push(`queue ${UNROUTED} (keeps unrouted events) is not declared`);
+  else if (kept.durable !== true || kept.auto_delete || Object.keys(kept.arguments ?? {}).length)
+    problems.push(`queue ${UNROUTED} must be durable, not auto-delete, without arguments`);
+  else if (!bound(defs, UNROUTED, UNROUTED)) problems.push(`queue ${UNROUTED} is not bound to exchange ${UNROUTED}`);
   const q = byName(defs.queues, queue);
   if (!q) problems.push(`queue ${queue} (the command service's RabbitMQQueue) is not declared`);
   else {

@@ -14,6 +14,42 @@ using json = nlohmann::json;
 
 using shared::http::iequals;
 
+// A value as a reason quotes it: ASCII (escaped), at most a few dozen characters.
+std::string shown(const json& value) {
+  constexpr std::size_t max = 64;
+  auto text = value.dump(-1, ' ', /*ensure_ascii=*/true);
+  if (text.size() > max) {
+    text.resize(max - 3);
+    text += "...";
+  }
+  return text;
+}
+
+// True when brackets outside strings nest deeper than `max` (text that is not
+// JSON is left to the parser to refuse).
+bool nested_deeper_than(std::string_view text, std::size_t max) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max)
+        return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // The value under `key` ignoring case; `ambiguous` when two keys match
 // ("Id" and "id"), since then which one is meant cannot be known.
 struct lookup {
@@ -47,25 +83,31 @@ parsed_event platform_from(const json& object) {
   if (!id)
     return malformed_event{error};
   if (!id->is_number_integer())
-    return malformed_event{"Id is not an integer: " + id->dump()};
+    return malformed_event{"Id is not an integer: " + shown(*id)};
   constexpr auto max = std::numeric_limits<std::int32_t>::max();
   // Unsigned JSON numbers may not fit int64: map any too large to -1.
   std::int64_t value = id->is_number_unsigned()
                          ? (id->get<std::uint64_t>() > static_cast<std::uint64_t>(max) ? -1 : id->get<std::int64_t>())
                          : id->get<std::int64_t>();
   if (value < 1 || value > max)
-    return malformed_event{"Id is not a positive 32-bit integer: " + id->dump()};
+    return malformed_event{"Id is not a positive 32-bit integer: " + shown(*id)};
   auto* name = field(object, "Name", error);
   if (!name)
     return malformed_event{error};
   if (!name->is_string() || name->get_ref<const std::string&>().empty())
-    return malformed_event{"Name is not a non-empty string: " + name->dump()};
+    return malformed_event{"Name is not a non-empty string: " + shown(*name)};
   return platform_published{{static_cast<std::int32_t>(value), name->get<std::string>()}};
 }
 
 } // namespace
 
-parsed_event parse_event(std::string_view body) {
+parsed_event parse_event(std::string_view body, const event_limits& limits) {
+  if (body.size() > limits.max_bytes)
+    return malformed_event{std::string{"larger than "}.append(std::to_string(limits.max_bytes))
+                             .append(" bytes: ").append(std::to_string(body.size()))};
+  if (nested_deeper_than(body, limits.max_depth))
+    return malformed_event{std::string{"nested deeper than "}
+                             .append(std::to_string(limits.max_depth)).append(" levels")};
   auto doc = json::parse(body, nullptr, false);
   if (doc.is_discarded())
     return malformed_event{"not JSON"};
@@ -76,7 +118,7 @@ parsed_event parse_event(std::string_view body) {
   if (!event)
     return malformed_event{error};
   if (!event->is_string())
-    return malformed_event{"Event is not a string: " + event->dump()};
+    return malformed_event{"Event is not a string: " + shown(*event)};
   auto& type = event->get_ref<const std::string&>();
   if (type == "Platform_Published")
     return platform_from(doc);

@@ -29,9 +29,11 @@ event_processor(event_processor_actor::stateful_pointer<event_processor_state> s
                 event_processor_config config, actors::handle repository) {
   actors::fail_on_exception(self);
   auto store = repository.as<repository_actor>(); // the handle's front: the same across restarts
+  event_limits limits;
+  limits.max_bytes = config.max_event_bytes;
   return {
     [=](process_atom, std::uint64_t tag, const std::string& body) -> caf::result<event_result> {
-      auto event = parse_event(body);
+      auto event = parse_event(body, limits);
       if (auto* bad = std::get_if<malformed_event>(&event))
         return event_result{tag, event_outcome::rejected, bad->reason};
       if (auto* other = std::get_if<unknown_event>(&event))

@@ -5,6 +5,7 @@
 
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
+#include <shared/amqp/topology.hpp>
 
 #include <utility>
 #include <vector>
@@ -27,9 +28,7 @@ using namespace std::chrono_literals;
 const std::string name = "command.subscriber";
 
 void declare_topology(amqp::connection& c, const subscriber_config& config) {
-  amqp::exchange_options trigger;
-  trigger.durable = config.broker.durable_exchange;
-  c.declare_exchange(config.broker.exchange, trigger);
+  amqp::declare_trigger(c, config.broker);
   c.declare_exchange(dead_letter_exchange(config));
   c.declare_queue(dead_letter_queue(config));
   c.bind_queue(dead_letter_queue(config), dead_letter_exchange(config));

@@ -1,10 +1,13 @@
 #pragma once
-// command.subscriber: consumes the `trigger` fanout exchange through a durable
-// named queue with manual acks. Each delivery goes to the event processor;
-// it is acked only once the processor reports it committed (or a duplicate,
-// or an event type we ignore), and rejected without requeue, so to the
-// dead-letter queue, when it can never be processed. Up to `prefetch` events
-// are in flight at once.
+// command.subscriber: consumes the `trigger` fanout exchange (declared as
+// every party declares it: shared/amqp/topology.hpp) through a durable named
+// queue with manual acks. Each delivery goes to the event processor; it is
+// acked only once the processor reports it committed (or a duplicate, or an
+// event type we ignore), and rejected without requeue, so to the dead-letter
+// queue exactly once, when it can never be processed: malformed, larger than
+// RabbitMQMaxEventBytes or nested too deep (events/event_parser.hpp). Such a
+// body never fails the subscriber. Up to `prefetch` events are in flight at
+// once; command_events_total{outcome} counts each.
 //
 // Any connection or channel error, and a processor that fails or does not
 // answer within `event_timeout`, fails the actor: its supervisor restarts it

@@ -47,6 +47,15 @@ std::size_t batch_pipeline::oldest_unsettled() const {
   return batches_.empty() ? 0 : batches_.front().unsettled;
 }
 
+std::vector<outbox_event> batch_pipeline::unsettled() const {
+  std::vector<outbox_event> out;
+  for (auto& b : batches_)
+    for (std::size_t i = 0; i < b.events.size(); ++i)
+      if (!b.status[i])
+        out.push_back(b.events[i]);
+  return out;
+}
+
 batch_outcome batch_pipeline::take_oldest() {
   if (batches_.empty() || batches_.front().unsettled > 0)
     throw std::logic_error("batch_pipeline: the oldest batch is not settled");
@@ -62,7 +71,7 @@ batch_outcome batch_pipeline::take_oldest() {
         out.confirmed.push_back(b.events[i].id);
         break;
       case shared::amqp::confirm_status::nacked:
-        ++out.nacked;
+        out.nacked.push_back(b.events[i]);
         break;
     }
   }

@@ -5,7 +5,7 @@
 // (the broker confirms one while the next goes out); the broker's settlements
 // arrive in any grouping and are applied here; the oldest batch leaves once
 // each of its messages is settled, telling which outbox ids to mark
-// published and which stay pending (nacked: published again later).
+// published and which the broker nacked (refusal_tracker decides their fate).
 #include "platform.hpp"
 
 #include <shared/amqp/connection.hpp>
@@ -20,8 +20,8 @@ namespace platform {
 
 struct batch_outcome {
   std::vector<std::int64_t> confirmed; // acked (returned ones included): mark published
-  std::vector<outbox_event> returned;  // acked, but no queue was bound (mandatory)
-  std::size_t nacked = 0;              // stay pending, published again in a later batch
+  std::vector<outbox_event> returned;  // acked, but routed to no queue (mandatory)
+  std::vector<outbox_event> nacked;    // stay pending unless parked
 };
 
 class batch_pipeline {
@@ -40,6 +40,8 @@ public:
   // Settlements as the connection reports them, for any batches in flight.
   void settle(const std::map<std::uint64_t, shared::amqp::confirm_status>& settled);
   std::size_t oldest_unsettled() const;
+  // The events of every batch in flight that the broker has not settled yet.
+  std::vector<outbox_event> unsettled() const;
   // Removes the oldest batch once it is settled (oldest_unsettled() == 0).
   batch_outcome take_oldest();
 

@@ -1,11 +1,13 @@
 #include "outbox/relay_actor.hpp"
 
 #include "outbox/batch_pipeline.hpp"
+#include "outbox/refusals.hpp"
 #include "outbox/relay_progress.hpp"
 #include "store/outbox_store.hpp"
 
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
+#include <shared/amqp/topology.hpp>
 
 #include <stdexcept>
 #include <utility>
@@ -21,12 +23,19 @@ struct relay_metrics {
   explicit relay_metrics(shared::metrics::registry& m)
     : published(m.counter("outbox_published_total", "Events confirmed by the broker")),
       nacked(m.counter("outbox_nacked_total", "Events the broker nacked (retried)")),
-      returned(m.counter("outbox_returned_total", "Events confirmed but routed to no queue")),
+      returned(m.counter("outbox_returned_total",
+                         "Events confirmed but routed to no queue, not even the unrouted one")),
+      unrouted(m.counter("outbox_unrouted_total",
+                         "Events no queue bound to the exchange received: kept in <exchange>.unrouted")),
+      parked(m.counter("outbox_parked_total", "Events the broker will not take, parked by reason",
+                       {"reason"})),
       failures(m.counter("outbox_publish_failures_total", "Relay rounds failed by an error")),
       backlog(m.gauge("outbox_backlog", "Committed events not yet confirmed")) {}
   shared::metrics::counter_family& published;
   shared::metrics::counter_family& nacked;
   shared::metrics::counter_family& returned;
+  shared::metrics::counter_family& unrouted;
+  shared::metrics::counter_family& parked;
   shared::metrics::counter_family& failures;
   shared::metrics::gauge_family& backlog;
 };
@@ -39,6 +48,10 @@ struct relay_state {
   std::unique_ptr<outbox_store> store;
   std::unique_ptr<amqp::connection> broker;
   std::unique_ptr<batch_pipeline> pipeline;
+  std::unique_ptr<refusal_tracker> refusals;
+  // This connection's exclusive queue on the unrouted exchange, purged to
+  // count what reached it; declared once leading ("" until then).
+  std::string unrouted_tap;
   relay_leadership leadership;
   backlog_tracker backlog;
   clock::time_point next_backlog_read;
@@ -51,13 +64,59 @@ struct relay_state {
 
 using relay_actor = outbox_relay_actor::stateful_pointer<relay_state>;
 
-std::unique_ptr<amqp::connection> connect(const relay_config& cfg) {
-  auto c = std::make_unique<amqp::connection>(cfg.broker.connection);
-  amqp::exchange_options trigger;
-  trigger.durable = cfg.broker.durable_exchange;
-  c->declare_exchange(cfg.broker.exchange, trigger);
-  c->enable_confirms();
-  return c;
+// A new broker connection, `trigger` declared, confirms on; nothing in flight.
+void connect(relay_actor self, const relay_config& cfg) {
+  auto& st = self->state;
+  st.broker.reset(); // the old one first: one connection per relay
+  st.broker = std::make_unique<amqp::connection>(cfg.broker.connection);
+  amqp::declare_trigger(*st.broker, cfg.broker);
+  st.broker->enable_confirms();
+  st.pipeline = std::make_unique<batch_pipeline>(cfg.batches_in_flight);
+  st.unrouted_tap.clear();
+}
+
+// With an alternate exchange the broker acks an unrouted publish like any
+// other, so the relay watches the alternate exchange instead: a copy of what
+// reaches it also lands in this connection's own exclusive queue, which the
+// relay purges each second and counts (the durable queue keeps the events).
+// Only the leader watches: a standby publishes nothing.
+void watch_unrouted(relay_actor self, const relay_config& cfg) {
+  auto& st = self->state;
+  if (!st.unrouted_tap.empty())
+    return;
+  amqp::queue_options tap;
+  tap.durable = false;
+  tap.exclusive = true;
+  tap.auto_delete = true;
+  st.unrouted_tap = st.broker->declare_queue("", tap);
+  st.broker->bind_queue(st.unrouted_tap, amqp::unrouted_name(cfg.broker));
+}
+
+void count_unrouted(relay_actor self, const relay_config& cfg) {
+  auto& st = self->state;
+  if (st.unrouted_tap.empty())
+    return;
+  if (auto n = st.broker->purge_queue(st.unrouted_tap); n > 0) {
+    st.metrics->unrouted.inc({}, static_cast<double>(n));
+    actors::log::warn(st.name, "events_unrouted",
+                      {{"events", n}, {"queue", amqp::unrouted_name(cfg.broker)},
+                       {"why", "no queue was bound to " + cfg.broker.exchange
+                                 + ": kept for an operator; the Commands Service's gRPC sync "
+                                   "covers the platforms"}});
+  }
+}
+
+void park(relay_actor self, const std::vector<parked_event>& parked) {
+  auto& st = self->state;
+  for (auto& p : parked) {
+    auto reason = to_string(p.reason);
+    st.store->park(p.event.id, std::string{reason}.append(": ").append(p.detail));
+    st.metrics->parked.inc({reason});
+    actors::log::warn(st.name, "event_parked",
+                      {{"id", p.event.id}, {"message_id", p.event.message_id},
+                       {"request_id", p.event.correlation_id}, {"reason", reason},
+                       {"detail", p.detail}});
+  }
 }
 
 void publish(relay_actor self, const relay_config& cfg, std::vector<outbox_event> events) {
@@ -79,7 +138,8 @@ void tell_unroutable(relay_actor self, const relay_config& cfg,
     actors::log::warn(self->state.name, "event_unroutable",
                       {{"message_id", e.message_id}, {"request_id", e.correlation_id},
                        {"exchange", cfg.broker.exchange},
-                       {"why", "no queue bound; the Commands Service's gRPC sync covers it"}});
+                       {"why", "no queue bound, not even to the unrouted exchange: dropped; "
+                               "the Commands Service's gRPC sync covers it"}});
 }
 
 // Waits for the oldest batch's confirms and marks what the broker took.
@@ -99,13 +159,34 @@ bool settle_oldest(relay_actor self, const relay_config& cfg) {
   auto out = pipeline.take_oldest();
   st.store->mark_published(out.confirmed);
   st.metrics->published.inc({}, static_cast<double>(out.confirmed.size()));
-  st.metrics->nacked.inc({}, static_cast<double>(out.nacked));
+  st.metrics->nacked.inc({}, static_cast<double>(out.nacked.size()));
   st.metrics->returned.inc({}, static_cast<double>(out.returned.size()));
   st.backlog.published(out.confirmed.size());
   tell_unroutable(self, cfg, out.returned);
+  park(self, st.refusals->settled(out, clock::now()));
   actors::log::debug(st.name, "batch_confirmed",
-                     {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked},
+                     {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked.size()},
                       {"returned", out.returned.size()}});
+  return true;
+}
+
+// The broker closed the channel with 406 PRECONDITION_FAILED while events
+// were in flight: it will not take one of them (e.g. over its own
+// max_message_size). Failing would publish the same row again after each
+// restart, so the relay parks it when it was alone, or else sends the
+// suspects one at a time, on a new connection. False for any other error.
+bool recover_from_refusal(relay_actor self, const relay_config& cfg, const amqp::error& e) {
+  auto& st = self->state;
+  if (e.reply_code() != amqp::precondition_failed || !st.pipeline)
+    return false;
+  auto unsettled = st.pipeline->unsettled();
+  if (unsettled.empty())
+    return false;
+  actors::log::warn(st.name, "publish_refused",
+                    {{"in_flight", unsettled.size()}, {"error", e.what()}});
+  if (auto parked = st.refusals->channel_refused(unsettled, e.what()))
+    park(self, {*parked});
+  connect(self, cfg);
   return true;
 }
 
@@ -133,39 +214,57 @@ bool lead(relay_actor self) {
   return st.leadership.leading();
 }
 
+// Whether the next batch may go out now.
+bool may_send(relay_actor self) {
+  auto& st = self->state;
+  return !st.pipeline->full() && !(st.refusals->isolating() && st.pipeline->in_flight() > 0)
+         && !st.refusals->paused(clock::now());
+}
+
 // One round: send the next batch while the pipeline has room, and settle the
-// oldest once it is full or nothing more is pending. Nacked rows, and rows
-// committed late with an id inside the span in flight, stay pending and go
-// out in a later batch. True while there is work left.
+// oldest once it is full or nothing more is pending. Nacked rows (unless
+// parked), and rows committed late with an id inside the span in flight,
+// stay pending and go out in a later batch. True while there is work left.
 bool publish_round(relay_actor self, const relay_config& cfg) {
   auto& st = self->state;
   if (!st.schema->current() || !lead(self)) {
     st.broker->keep_alive();
     return false;
   }
-  std::vector<outbox_event> events;
-  if (!st.pipeline->full()) {
-    events = st.store->pending(cfg.batch_size, st.pipeline->in_flight_ids());
-    publish(self, cfg, events);
+  watch_unrouted(self, cfg);
+  bool fetched = false;
+  if (may_send(self)) {
+    auto events = st.store->pending(st.refusals->batch_size(cfg.batch_size),
+                                    st.pipeline->in_flight_ids());
+    fetched = !events.empty();
+    st.refusals->fetched(events);
+    park(self, st.refusals->too_large(events));
+    publish(self, cfg, std::move(events));
   }
   if (st.pipeline->in_flight() == 0) {
+    if (fetched)
+      return true; // all of it was parked: there may be more
     st.broker->keep_alive();
+    if (st.refusals->paused(clock::now()))
+      return false;
     if (auto drained = st.backlog.idle(clock::now()))
       actors::log::info(st.name, "backlog_drained",
                         {{"published", drained->published}, {"ms", drained->took.count()}});
     return false;
   }
-  if (st.pipeline->full() || events.empty())
+  if (st.pipeline->full() || !fetched)
     return settle_oldest(self, cfg);
   return true;
 }
 
-void update_backlog(relay_actor self) {
+// Each second: the backlog gauge, and what reached the unrouted exchange.
+void update_backlog(relay_actor self, const relay_config& cfg) {
   auto& st = self->state;
   if (clock::now() < st.next_backlog_read || !st.schema->current())
     return;
   st.next_backlog_read = clock::now() + std::chrono::seconds(1);
   st.metrics->backlog.set({}, static_cast<double>(st.store->backlog()));
+  count_unrouted(self, cfg);
 }
 
 void tell_blocked(relay_actor self) {
@@ -181,21 +280,36 @@ void tell_blocked(relay_actor self) {
     actors::log::info(st.name, "broker_unblocked");
 }
 
+// How long an idle relay waits for its next round (a wake may come first).
+std::chrono::milliseconds idle_wait(relay_actor self, const relay_config& cfg) {
+  auto& st = self->state;
+  auto now = clock::now();
+  if (st.refusals->paused(now))
+    return std::chrono::ceil<std::chrono::milliseconds>(st.refusals->resume_at() - now);
+  // Until the schema is current, look again soon rather than at the next poll.
+  return st.schema->current() ? cfg.poll_interval
+                              : std::min(cfg.poll_interval, std::chrono::milliseconds{100});
+}
+
 void run_round(relay_actor self, const relay_config& cfg) {
   auto& st = self->state;
   bool more;
   try {
     more = publish_round(self, cfg);
-    update_backlog(self);
+    update_backlog(self, cfg);
     tell_blocked(self);
+  } catch (const amqp::error& e) {
+    st.metrics->failures.inc({});
+    if (!recover_from_refusal(self, cfg, e))
+      throw;
+    more = true;
   } catch (...) {
     st.metrics->failures.inc({});
     throw;
   }
-  st.idle = !more;
-  // Until the schema is current, look again soon rather than at the next poll.
-  auto wait = st.schema->current() ? cfg.poll_interval
-                                   : std::min(cfg.poll_interval, std::chrono::milliseconds{100});
+  // A paused relay waits out its pause: wakes do not shorten it.
+  st.idle = !more && !st.refusals->paused(clock::now());
+  auto wait = idle_wait(self, cfg);
   if (more)
     self->send(self, tick_atom::value, ++st.round);
   else
@@ -211,11 +325,11 @@ outbox_relay_actor::behavior_type relay(relay_actor self, relay_config cfg,
   st.metrics = std::make_unique<relay_metrics>(*st.registry);
   st.schema = std::move(schema);
   st.store = std::make_unique<outbox_store>(cfg.database);
+  st.refusals = std::make_unique<refusal_tracker>(cfg.refusals);
   // Before the broker: while it is away, each restart attempt still counts
   // the events waiting for it.
-  update_backlog(self);
-  st.broker = connect(cfg);
-  st.pipeline = std::make_unique<batch_pipeline>(cfg.batches_in_flight);
+  update_backlog(self, cfg);
+  connect(self, cfg);
   actors::log::info(st.name, "connected", {{"broker", st.broker->peer()},
                                            {"exchange", cfg.broker.exchange},
                                            {"durable", cfg.broker.durable_exchange}});

@@ -8,6 +8,15 @@
 // platform.outbox_listener) or its next poll. It waits for the schema
 // (platform.migrations) before touching the outbox.
 //
+// A row the broker will not take (larger than OutboxMaxEventBytes, nacked
+// again and again while others pass, or closing the channel with 406) is
+// parked: marked in the outbox, logged (event_parked, with its id), counted
+// (outbox_parked_total{reason}), and the rows after it keep flowing
+// (outbox/refusals.hpp). An event that no queue bound to `trigger` receives
+// goes to the alternate exchange `trigger.unrouted`, whose durable queue keeps
+// it (shared/amqp/topology.hpp); the leading relay counts those each second
+// (outbox_unrouted_total, events_unrouted in the log).
+//
 // Any database or broker error fails the actor; its supervisor restarts it
 // with backoff and the new instance drains what is left. A crash between
 // confirm and mark, or a stop with batches in flight, publishes those rows

@@ -31,6 +31,7 @@ std::vector<outbox_event> outbox_store::pending(std::size_t limit, id_range skip
   long long skip_first = skip.first, skip_last = skip.last;
   soci::statement st = (sql_.prepare << "SELECT id, CAST(message_id AS text), type, payload,"
                                         " correlation_id FROM outbox WHERE published_at IS NULL"
+                                        " AND parked_at IS NULL"
                                         " AND NOT (id BETWEEN :first AND :last)"
                                         " ORDER BY id LIMIT :n",
                         soci::use(skip_first), soci::use(skip_last), soci::use(max_rows),
@@ -54,9 +55,17 @@ void outbox_store::mark_published(const std::vector<std::int64_t>& ids) {
     soci::use(array);
 }
 
+void outbox_store::park(std::int64_t id, const std::string& reason) {
+  long long row = id;
+  sql_ << "UPDATE outbox SET parked_at = now(), parked_reason = :reason"
+          " WHERE id = :id AND published_at IS NULL",
+    soci::use(reason), soci::use(row);
+}
+
 std::int64_t outbox_store::backlog() {
   long long n = 0;
-  sql_ << "SELECT count(*) FROM outbox WHERE published_at IS NULL", soci::into(n);
+  sql_ << "SELECT count(*) FROM outbox WHERE published_at IS NULL AND parked_at IS NULL",
+    soci::into(n);
   return n;
 }
 

@@ -60,32 +60,40 @@ std::string server_close_text(uint16_t code, amqp_bytes_t reply) {
   return std::to_string(code) + " " + text(reply);
 }
 
-// The error text of a failed reply, or nothing when it succeeded. A close
-// from the server is answered with close-ok, as the protocol asks.
-std::optional<std::string> failure_of(amqp_connection_state_t conn, const amqp_rpc_reply_t& r) {
+// Why a reply failed: its text, and the server's reply code when it closed.
+struct failure {
+  std::string text;
+  std::uint16_t reply_code = 0;
+};
+
+// The failure of a reply, or nothing when it succeeded. A close from the
+// server is answered with close-ok, as the protocol asks.
+std::optional<failure> failure_of(amqp_connection_state_t conn, const amqp_rpc_reply_t& r) {
   switch (r.reply_type) {
     case AMQP_RESPONSE_NORMAL:
       return std::nullopt;
     case AMQP_RESPONSE_NONE:
-      return "no reply (missing RPC reply type)";
+      return failure{"no reply (missing RPC reply type)"};
     case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-      return amqp_error_string2(r.library_error);
+      return failure{amqp_error_string2(r.library_error)};
     case AMQP_RESPONSE_SERVER_EXCEPTION:
       if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
         auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
         amqp_connection_close_ok_t ok{};
         amqp_send_method(conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
-        return "connection closed by server: " + server_close_text(m->reply_code, m->reply_text);
+        return failure{"connection closed by server: " + server_close_text(m->reply_code, m->reply_text),
+                       m->reply_code};
       }
       if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
         auto* m = static_cast<amqp_channel_close_t*>(r.reply.decoded);
         amqp_channel_close_ok_t ok{};
         amqp_send_method(conn, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
-        return "channel closed by server: " + server_close_text(m->reply_code, m->reply_text);
+        return failure{"channel closed by server: " + server_close_text(m->reply_code, m->reply_text),
+                       m->reply_code};
       }
-      return "unexpected server method " + std::to_string(r.reply.id);
+      return failure{"unexpected server method " + std::to_string(r.reply.id)};
   }
-  return "unknown reply type";
+  return failure{"unknown reply type"};
 }
 
 properties properties_of(const amqp_basic_properties_t& p) {
@@ -145,8 +153,8 @@ void connection::open() {
     conn_, options_.vhost.c_str(), 0, AMQP_DEFAULT_FRAME_SIZE,
     static_cast<int>(options_.heartbeat.count()), &client_properties, AMQP_SASL_METHOD_PLAIN,
     options_.user.c_str(), options_.password.c_str());
-  if (auto what = failure_of(conn_, login))
-    fail("login", options_.user, *what);
+  if (auto f = failure_of(conn_, login))
+    fail("login", options_.user, f->text, f->reply_code);
   amqp_channel_open(conn_, channel);
   check_reply("channel.open", "");
   healthy_ = true;
@@ -161,21 +169,25 @@ connection::~connection() {
 }
 
 void connection::check_reply(const char* operation, const std::string& subject) {
-  if (auto what = failure_of(conn_, amqp_get_rpc_reply(conn_)))
-    fail(operation, subject, *what);
+  if (auto f = failure_of(conn_, amqp_get_rpc_reply(conn_)))
+    fail(operation, subject, f->text, f->reply_code);
 }
 
-void connection::fail(const char* operation, const std::string& subject, const std::string& what) {
+void connection::fail(const char* operation, const std::string& subject, const std::string& what,
+                      std::uint16_t reply_code) {
   healthy_ = false;
   std::string msg = "amqp " + peer_ + ": " + operation;
   if (!subject.empty())
     msg += " \"" + subject + "\"";
-  throw error(msg + ": " + what);
+  throw error(msg + ": " + what, reply_code);
 }
 
 void connection::declare_exchange(const std::string& name, const exchange_options& options) {
+  std::vector<amqp_table_entry_t> args;
+  for (auto& [key, value] : options.arguments)
+    args.push_back(utf8_entry(key.c_str(), value));
   amqp_exchange_declare(conn_, channel, bytes(name), bytes(options.type), 0, options.durable,
-                        options.auto_delete, 0, amqp_empty_table);
+                        options.auto_delete, 0, table(args));
   check_reply("exchange.declare", name);
 }
 
@@ -209,6 +221,12 @@ std::uint32_t connection::purge_queue(const std::string& queue) {
   return ok->message_count;
 }
 
+std::uint32_t connection::delete_queue(const std::string& queue) {
+  auto* ok = amqp_queue_delete(conn_, channel, bytes(queue), 0, 0);
+  check_reply("queue.delete", queue);
+  return ok->message_count;
+}
+
 std::string connection::consume(const std::string& queue) {
   auto* ok = amqp_basic_consume(conn_, channel, bytes(queue), amqp_empty_bytes, 0, 0, 0,
                                 amqp_empty_table);
@@ -230,8 +248,8 @@ std::optional<delivery> connection::next(std::chrono::milliseconds timeout) {
       return std::nullopt;
     }
   }
-  if (auto what = failure_of(conn_, r))
-    fail("consume", "", *what);
+  if (auto f = failure_of(conn_, r))
+    fail("consume", "", f->text, f->reply_code);
   delivery d;
   d.delivery_tag = env.delivery_tag;
   d.redelivered = env.redelivered;
@@ -336,8 +354,8 @@ void connection::handle_frame(const amqp_frame_t& frame) {
       // The returned message follows; its ack comes after it.
       amqp_message_t msg;
       auto r = amqp_read_message(conn_, frame.channel, &msg, 0);
-      if (auto what = failure_of(conn_, r))
-        fail("basic.return", "", *what);
+      if (auto f = failure_of(conn_, r))
+        fail("basic.return", "", f->text, f->reply_code);
       returned_ids_[properties_of(msg.properties).message_id] = true;
       amqp_destroy_message(&msg);
       return;
@@ -346,13 +364,15 @@ void connection::handle_frame(const amqp_frame_t& frame) {
       auto* m = static_cast<amqp_channel_close_t*>(method.decoded);
       amqp_channel_close_ok_t ok{};
       amqp_send_method(conn_, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
-      fail("channel", "", "closed by server: " + server_close_text(m->reply_code, m->reply_text));
+      fail("channel", "", "closed by server: " + server_close_text(m->reply_code, m->reply_text),
+           m->reply_code);
     }
     case AMQP_CONNECTION_CLOSE_METHOD: {
       auto* m = static_cast<amqp_connection_close_t*>(method.decoded);
       amqp_connection_close_ok_t ok{};
       amqp_send_method(conn_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
-      fail("connection", "", "closed by server: " + server_close_text(m->reply_code, m->reply_text));
+      fail("connection", "", "closed by server: " + server_close_text(m->reply_code, m->reply_text),
+           m->reply_code);
     }
     case AMQP_CONNECTION_BLOCKED_METHOD: {
       auto* m = static_cast<amqp_connection_blocked_t*>(method.decoded);

@@ -19,7 +19,8 @@ broker_config read_broker_config(actors::settings& s, std::string connection_nam
              "must be whole seconds from 1s to 60s");
   c.heartbeat = std::chrono::duration_cast<seconds>(heartbeat);
   b.durable_exchange = s.boolean("RabbitMQDurableExchange", true,
-                                 "declare `trigger` durable (false: the course's declaration)");
+                                 "declare `trigger` durable with its alternate exchange "
+                                 "`trigger.unrouted` (false: the course's declaration)");
   return b;
 }
 

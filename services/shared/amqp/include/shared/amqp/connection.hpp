@@ -14,11 +14,12 @@
 // connection) throws shared::amqp::error with context:
 //   "amqp 127.0.0.1:5672: queue.declare \"orders\": channel closed by server:
 //    406 PRECONDITION_FAILED - inequivalent arg 'durable' ..."
+// and, when the server closed, its reply code (reply_code() == 406).
 // After an error the connection is unusable: destroy it and make a new one.
 //
 // Consuming (manual acks):
 //   connection c{opts};
-//   c.declare_exchange("trigger");
+//   declare_trigger(c, broker); // `trigger` as every party declares it (topology.hpp)
 //   c.declare_queue("commands", {.dead_letter_exchange = "commands.dlx"});
 //   c.bind_queue("commands", "trigger");
 //   c.qos(64);
@@ -50,8 +51,21 @@ namespace shared::amqp {
 
 class error : public std::runtime_error {
 public:
-  using std::runtime_error::runtime_error;
+  explicit error(const std::string& what, std::uint16_t reply_code = 0)
+    : std::runtime_error(what), reply_code_(reply_code) {}
+
+  // The code the server closed the channel or connection with (406
+  // PRECONDITION_FAILED: e.g. a message over its max_message_size; 404,
+  // 403, 320, ...); 0 when the server did not close it (socket, timeout).
+  std::uint16_t reply_code() const { return reply_code_; }
+
+private:
+  std::uint16_t reply_code_;
 };
+
+// The reply code of a server's close for a request it will not satisfy as
+// sent: an inequivalent redeclaration, a message over max_message_size.
+inline constexpr std::uint16_t precondition_failed = 406;
 
 struct connection_options {
   std::string host = "localhost";
@@ -69,6 +83,9 @@ struct exchange_options {
   std::string type = "fanout";
   bool durable = true;
   bool auto_delete = false;
+  // Text arguments, e.g. {"alternate-exchange", "trigger.unrouted"}. RabbitMQ
+  // compares alternate-exchange on each redeclaration (406 when it differs).
+  std::map<std::string, std::string> arguments;
 };
 
 struct queue_options {
@@ -124,6 +141,8 @@ public:
   void qos(std::uint16_t prefetch_count);
   // Drops every ready message of the queue; returns how many.
   std::uint32_t purge_queue(const std::string& queue);
+  // Deletes the queue with its messages and bindings; returns how many it held.
+  std::uint32_t delete_queue(const std::string& queue);
 
   // Starts a consumer with manual acks; returns its consumer tag.
   std::string consume(const std::string& queue);
@@ -163,7 +182,7 @@ private:
   // Throws when the last synchronous RPC failed.
   void check_reply(const char* operation, const std::string& subject);
   [[noreturn]] void fail(const char* operation, const std::string& subject,
-                         const std::string& what);
+                         const std::string& what, std::uint16_t reply_code = 0);
   void handle_frame(const amqp_frame_t_& frame);
   void settle(std::uint64_t tag, bool multiple, confirm_status status);
   // Reads one frame within `timeout`; false on timeout.

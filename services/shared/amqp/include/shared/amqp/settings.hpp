@@ -2,7 +2,8 @@
 // The broker settings both services read, with one name, grammar and default
 // each: RabbitMQHost, RabbitMQPort, RabbitMQUser, RabbitMQPassword (a secret),
 // RabbitMQHeartbeat (a duration in whole seconds, 1s-60s) and
-// RabbitMQDurableExchange (false: the course's non-durable `trigger`).
+// RabbitMQDurableExchange (false: the course's non-durable `trigger`, with no
+// alternate exchange argument: shared/amqp/topology.hpp).
 #include "shared/amqp/connection.hpp"
 
 #include <actors/settings.hpp>
