@@ -1,6 +1,8 @@
 // The shared HTTP conventions: body reading, ids, problems, and a
 // configured cpp-httplib server on a loopback port answering its error cases
 // with problem+json.
+#include "running_server.hpp"
+
 #include <shared/metrics/registry.hpp>
 #include <shared/http/problem.hpp>
 #include <shared/http/request.hpp>
@@ -88,33 +90,26 @@ protected:
     server_options opts;
     opts.max_connections = 8;
     opts.max_body = 1024;
-    configure(svr, opts, metrics, "test.http",
-              {{"/items/([^/]+)", "/items/{id}",
-                [](const httplib::Request& req, httplib::Response& res) {
-                  if (req.matches[1] == "boom")
-                    throw std::runtime_error("boom");
-                  res.set_content(R"({"ok":true})", "application/json");
-                },
-                nullptr},
-               {"/items", "/items", nullptr,
-                [](const httplib::Request& req, httplib::Response& res) {
-                  body_reader body{req.body};
-                  auto name = body.required_string("name");
-                  if (!body.ok())
-                    return reply(res, body.failure());
-                  res.status = 201;
-                  res.set_content(json{{"name", name}}.dump(), "application/json");
-                }}});
-    port = svr.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port, 0);
-    thread = std::thread([this] { svr.listen_after_bind(); });
-  }
-  void TearDown() override {
-    svr.stop();
-    thread.join();
+    auto get_item = [](const httplib::Request& req, httplib::Response& res) {
+      if (req.matches[1] == "boom")
+        throw std::runtime_error("boom");
+      res.set_content(R"({"ok":true})", "application/json");
+    };
+    auto post_item = [](const httplib::Request& req, httplib::Response& res) {
+      body_reader body{req.body};
+      auto name = body.required_string("name");
+      if (!body.ok())
+        return reply(res, body.failure());
+      res.status = 201;
+      res.set_content(json{{"name", name}}.dump(), "application/json");
+    };
+    svr = std::make_unique<running_server>(
+      opts, metrics,
+      std::vector<route>{{"/items/([^/]+)", "/items/{id}", get_item, nullptr},
+                         {"/items", "/items", nullptr, post_item}});
   }
 
-  httplib::Client client() { return httplib::Client("127.0.0.1", port); }
+  httplib::Client client() { return httplib::Client("127.0.0.1", svr->port()); }
 
   static json problem_of(const httplib::Result& r) {
     EXPECT_EQ(r->get_header_value("Content-Type"), "application/problem+json");
@@ -122,9 +117,7 @@ protected:
   }
 
   shared::metrics::registry metrics;
-  httplib::Server svr;
-  int port = 0;
-  std::thread thread;
+  std::unique_ptr<running_server> svr;
 };
 
 TEST_F(configured_server, answers_a_route_and_echoes_or_generates_the_request_id) {
