@@ -1,6 +1,8 @@
 // The shared HTTP conventions: body reading, ids, problems, and a
 // configured cpp-httplib server on a loopback port answering its error cases
 // with problem+json.
+#include "running_server.hpp"
+
 #include <actors/errors.hpp>
 #include <shared/metrics/registry.hpp>
 #include <shared/http/problem.hpp>
@@ -283,38 +285,30 @@ protected:
     server_options opts;
     opts.max_connections = 8;
     opts.max_body = 1024;
-    configure(svr, opts, metrics, "test.http",
-              {{"/items/([^/]+)", "/items/{id}",
-                [](const httplib::Request& req, httplib::Response& res) {
-                  if (req.matches[1] == "boom")
-                    throw std::runtime_error("boom");
-                  res.set_content(R"({"ok":true})", "application/json");
-                },
-                nullptr},
-               {"/items", "/items", nullptr,
-                [](const httplib::Request& req, httplib::Response& res) {
-                  body_reader body{req.body};
-                  auto name = body.required_string("name");
-                  if (!body.ok())
-                    return reply(res, body.failure());
-                  res.status = 201;
-                  res.set_content(json{{"name", name}}.dump(), "application/json");
-                }},
-               {"/ping", "/ping", nullptr,
-                [](const httplib::Request& req, httplib::Response& res) {
-                  res.set_content("pong " + std::to_string(req.body.size()), "text/plain");
-                },
-                post_body::none}});
-    port = svr.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port, 0);
-    thread = std::thread([this] { svr.listen_after_bind(); });
-  }
-  void TearDown() override {
-    svr.stop();
-    thread.join();
+    auto get_item = [](const httplib::Request& req, httplib::Response& res) {
+      if (req.matches[1] == "boom")
+        throw std::runtime_error("boom");
+      res.set_content(R"({"ok":true})", "application/json");
+    };
+    auto post_item = [](const httplib::Request& req, httplib::Response& res) {
+      body_reader body{req.body};
+      auto name = body.required_string("name");
+      if (!body.ok())
+        return reply(res, body.failure());
+      res.status = 201;
+      res.set_content(json{{"name", name}}.dump(), "application/json");
+    };
+    auto ping = [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content("pong " + std::to_string(req.body.size()), "text/plain");
+    };
+    svr = std::make_unique<running_server>(
+      opts, metrics,
+      std::vector<route>{{"/items/([^/]+)", "/items/{id}", get_item, nullptr},
+                         {"/items", "/items", nullptr, post_item},
+                         {"/ping", "/ping", nullptr, ping, post_body::none}});
   }
 
-  httplib::Client client() { return httplib::Client("127.0.0.1", port); }
+  httplib::Client client() { return httplib::Client("127.0.0.1", svr->port()); }
 
   static json problem_of(const httplib::Result& r) {
     EXPECT_EQ(r->get_header_value("Content-Type"), "application/problem+json");
@@ -322,9 +316,7 @@ protected:
   }
 
   shared::metrics::registry metrics;
-  httplib::Server svr;
-  int port = 0;
-  std::thread thread;
+  std::unique_ptr<running_server> svr;
 };
 
 TEST_F(configured_server, answers_a_route_and_echoes_or_generates_the_request_id) {
@@ -382,7 +374,7 @@ TEST_F(configured_server, a_post_that_reads_no_body_needs_no_content_type) {
   // Neither Content-Length nor Transfer-Encoding: no body (RFC 9112 6.3),
   // answered at once rather than after waiting for one until a read timeout.
   auto [answer, took] = support::raw_exchange(
-    port, "POST /ping HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    svr->port(), "POST /ping HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
   EXPECT_NE(answer.find("\r\n\r\npong 0"), std::string::npos) << answer;
   EXPECT_LT(took, std::chrono::seconds(1));

@@ -13,19 +13,25 @@ namespace {
 
 struct status_info {
   int status;
+  const char* rfc;
   const char* section;
   const char* title;
 };
 
-// The titles ASP.NET Core uses, so problems look like the course's.
+// The titles ASP.NET Core uses, so problems look like the course's; 431 is
+// RFC 6585's.
 constexpr status_info known[] = {
-  {400, "6.5.1", "One or more validation errors occurred."},
-  {404, "6.5.4", "Not Found"},
-  {405, "6.5.5", "Method Not Allowed"},
-  {413, "6.5.11", "Payload Too Large"},
-  {415, "6.5.13", "Unsupported Media Type"},
-  {500, "6.6.1", "An error occurred while processing your request."},
-  {503, "6.6.4", "Service Unavailable"},
+  {400, "7231", "6.5.1", "One or more validation errors occurred."},
+  {404, "7231", "6.5.4", "Not Found"},
+  {405, "7231", "6.5.5", "Method Not Allowed"},
+  {408, "7231", "6.5.7", "Request Timeout"},
+  {413, "7231", "6.5.11", "Payload Too Large"},
+  {414, "7231", "6.5.12", "URI Too Long"},
+  {415, "7231", "6.5.13", "Unsupported Media Type"},
+  {431, "6585", "5", "Request Header Fields Too Large"},
+  {500, "7231", "6.6.1", "An error occurred while processing your request."},
+  {501, "7231", "6.6.2", "Not Implemented"},
+  {503, "7231", "6.6.4", "Service Unavailable"},
 };
 
 const status_info* info_of(int status) {
@@ -39,9 +45,10 @@ const status_info* info_of(int status) {
 
 std::string problem_type(int status) {
   auto* i = info_of(status);
-  if (i)
-    return std::string{"https://tools.ietf.org/html/rfc7231#section-"} + i->section;
-  return "about:blank";
+  if (!i)
+    return "about:blank";
+  return std::string{"https://tools.ietf.org/html/rfc"}.append(i->rfc).append("#section-").append(
+    i->section);
 }
 
 problem make_problem(int status, std::string detail) {

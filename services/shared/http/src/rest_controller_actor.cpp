@@ -5,11 +5,31 @@
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
 
+#include <algorithm>
 #include <stdexcept>
+
+#include <sys/resource.h>
 
 namespace shared::http {
 
 namespace {
+
+// Each connection is a descriptor: the soft limit (often 1024) is raised
+// toward the hard one so that HttpMaxConnections, not EMFILE at accept, is
+// what turns connections away.
+void raise_descriptor_limit(std::size_t connections, const std::string& actor) {
+  constexpr rlim_t reserve = 256; // database, broker, gRPC, files
+  rlimit l{};
+  auto want = static_cast<rlim_t>(connections) + reserve;
+  if (::getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur >= want)
+    return;
+  l.rlim_cur = std::min(want, l.rlim_max);
+  ::setrlimit(RLIMIT_NOFILE, &l);
+  if (l.rlim_cur < want)
+    actors::log::warn(actor, "descriptor_limit_low",
+                      {{"limit", static_cast<std::uint64_t>(l.rlim_cur)},
+                       {"needed", static_cast<std::uint64_t>(want)}});
+}
 
 struct rest_controller_state {
   std::string name;
@@ -26,8 +46,8 @@ caf::behavior rest_controller(caf::stateful_actor<rest_controller_state>* self, 
   st.name = std::move(name);
   st.api = std::move(api);
   st.metrics = std::move(metrics);
-  auto svr = std::make_unique<httplib::Server>();
-  configure(*svr, config.server, *st.metrics, st.name, st.api->routes());
+  raise_descriptor_limit(config.server.max_connections, st.name);
+  auto svr = std::make_unique<server>(config.server, *st.metrics, st.name, st.api->routes());
   st.server = std::make_unique<listener>(std::move(svr), config.host, config.port, self->address());
   actors::log::info(st.name, "listening", {{"host", config.host}, {"port", config.port}});
   return {
@@ -42,10 +62,28 @@ caf::behavior rest_controller(caf::stateful_actor<rest_controller_state>* self, 
 rest_config read_rest_config(actors::settings& s, std::uint16_t default_port) {
   rest_config c;
   c.port = s.port("HttpPort", default_port, "REST API listen port");
-  c.server.max_connections = static_cast<std::size_t>(
-    s.integer("HttpMaxConnections", 256, 1, 4096, "keep-alive connections served at once"));
-  c.server.max_body = static_cast<std::size_t>(
-    s.integer("HttpMaxBodyBytes", 64 * 1024, 1, 64 * 1024 * 1024, "larger bodies get 413"));
+  auto& o = c.server;
+  auto size = [&s](const char* name, std::size_t fallback, std::int64_t min, std::int64_t max,
+                   const char* help) {
+    return static_cast<std::size_t>(
+      s.integer(name, static_cast<std::int64_t>(fallback), min, max, help));
+  };
+  o.max_connections = size("HttpMaxConnections", o.max_connections, 1, 65'536,
+                           "client connections open at once, idle ones included; past it 503 "
+                           "with Retry-After");
+  o.max_body = size("HttpMaxBodyBytes", o.max_body, 1, 64 * 1024 * 1024,
+                    "request body bytes on the wire, Content-Length or chunked; past it 413 "
+                    "(compressed bodies get 415)");
+  o.max_header_count = size("HttpMaxHeaderCount", o.max_header_count, 1, 10'000,
+                            "header fields of a request; past it 431");
+  o.max_header_bytes = size("HttpMaxHeaderBytes", o.max_header_bytes, 1'024, 1024 * 1024,
+                            "bytes of a request's header fields together; past it 431");
+  o.request_read_timeout = s.duration("HttpRequestReadTimeout", o.request_read_timeout,
+                                      "deadline for a whole request to arrive, from its first "
+                                      "byte; then 408 and the connection closed");
+  if (o.request_read_timeout.count() <= 0)
+    s.reject("HttpRequestReadTimeout", std::to_string(o.request_read_timeout.count()) + "ms",
+             "must be positive");
   c.request_timeout = s.duration("RequestTimeout", c.request_timeout,
                                  "deadline of a request's work (database, store); then 503");
   return c;

@@ -1,5 +1,6 @@
 #include "shared/http/server.hpp"
 
+#include "gate.hpp"
 #include "shared/http/problem.hpp"
 #include "shared/http/request.hpp"
 
@@ -25,6 +26,14 @@ struct in_flight {
 thread_local in_flight current;
 
 const std::string unmatched = "unmatched";
+
+// cpp-httplib's accept loop hands each connection to its task queue; the
+// gate takes it at once, on the accept thread.
+class accept_inline : public httplib::TaskQueue {
+public:
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override {}
+};
 
 std::string allow_header(const route& r) {
   std::string allow;
@@ -92,17 +101,24 @@ std::string error_detail(const httplib::Request& req, int status, std::size_t ma
 
 } // namespace
 
-void configure(httplib::Server& svr, const server_options& options, shared::metrics::registry& metrics,
-               const std::string& log_actor, const std::vector<route>& routes) {
-  svr.set_tcp_nodelay(true);
-  // One worker per connection: a keep-alive connection holds its worker
-  // between requests. A few extra for connections being closed.
-  svr.new_task_queue = [n = options.max_connections + 8] { return new httplib::ThreadPool(n); };
-  svr.set_keep_alive_max_count(options.keep_alive_max_requests);
-  svr.set_keep_alive_timeout(options.keep_alive_timeout.count());
-  svr.set_payload_max_length(options.max_body);
+framing_limits server_options::framing() const {
+  framing_limits limits;
+  limits.max_header_count = max_header_count;
+  limits.max_header_bytes = max_header_bytes;
+  limits.max_body = max_body;
+  return limits;
+}
 
-  svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+server::server(const server_options& options, shared::metrics::registry& metrics,
+               const std::string& log_actor, const std::vector<route>& routes) {
+  set_tcp_nodelay(true);
+  new_task_queue = [] { return new accept_inline; };
+  // For the Keep-Alive header; the gate applies them.
+  set_keep_alive_max_count(options.keep_alive_max_requests);
+  set_keep_alive_timeout(options.keep_alive_timeout.count());
+  set_payload_max_length(options.max_body);
+
+  set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     current = {true, clock::now(), nullptr};
     no_framing_means_no_body(req);
     auto id = req.get_header_value("X-Request-Id");
@@ -110,19 +126,19 @@ void configure(httplib::Server& svr, const server_options& options, shared::metr
     return httplib::Server::HandlerResponse::Unhandled;
   });
   for (auto& r : routes)
-    add_route(svr, r);
+    add_route(*this, r);
 
   // Errors cpp-httplib answers itself (404, 413, 400 for a broken request)
   // get a problem body; answers a handler already wrote are left alone.
-  svr.set_error_handler(httplib::Server::HandlerWithResponse{
+  set_error_handler(httplib::Server::HandlerWithResponse{
     [max_body = options.max_body](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty())
         return httplib::Server::HandlerResponse::Unhandled;
       reply(res, make_problem(res.status, error_detail(req, res.status, max_body)));
       return httplib::Server::HandlerResponse::Handled;
     }});
-  svr.set_exception_handler([log_actor](const httplib::Request& req, httplib::Response& res,
-                                        std::exception_ptr ep) {
+  set_exception_handler([log_actor](const httplib::Request& req, httplib::Response& res,
+                                    std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
       std::rethrow_exception(ep);
@@ -140,8 +156,8 @@ void configure(httplib::Server& svr, const server_options& options, shared::metr
                                    {"method", "route", "status"});
   auto& latency = metrics.histogram("http_request_duration_seconds",
                                     "Time from routing to response, by route", {"route"});
-  svr.set_logger([&requests, &latency, log_actor](const httplib::Request& req,
-                                                  const httplib::Response& res) {
+  set_logger([&requests, &latency, log_actor](const httplib::Request& req,
+                                              const httplib::Response& res) {
     auto& route = current.route ? *current.route : unmatched;
     requests.inc({req.method, route, std::to_string(res.status)});
     if (current.active) {
@@ -153,6 +169,31 @@ void configure(httplib::Server& svr, const server_options& options, shared::metr
                                               {"request_id", request_id(res)}});
     current = {};
   });
+
+  auto& open = metrics.gauge("http_connections_open", "Client connections open");
+  detail::gate_hooks hooks{
+    [&requests, log_actor](const detail::refusal& r) {
+      requests.inc({r.method, "rejected", std::to_string(r.status)});
+      actors::log::debug(log_actor, "request_refused", {{"method", r.method}, {"status", r.status},
+                                                        {"detail", r.detail},
+                                                        {"request_id", r.request_id}});
+    },
+    [&open](std::size_t n) { open.set({}, static_cast<double>(n)); }};
+  gate_ = std::make_unique<detail::gate>(
+    options,
+    [this](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
+      return process_request(strm, close_connection, connection_closed, nullptr);
+    },
+    std::move(hooks));
+}
+
+server::~server() {
+  gate_.reset(); // its workers call into this server
+}
+
+bool server::process_and_close_socket(socket_t sock) {
+  gate_->admit(sock);
+  return true;
 }
 
 } // namespace shared::http

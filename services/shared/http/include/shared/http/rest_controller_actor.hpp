@@ -1,9 +1,9 @@
 #pragma once
 // `<service>.rest`: the actor that owns a service's HTTP server. It binds at
-// start (a taken port fails the start), serves the API's routes on the
-// server's own threads, fails when the accept loop ends by itself (its
-// supervisor restarts it), and on exit stops the server, letting requests in
-// flight finish. Both services run their REST API through it.
+// start (a taken port fails the start; the descriptor limit is raised for
+// HttpMaxConnections), serves the API's routes on the server's own threads,
+// fails when the accept loop ends by itself (its supervisor restarts it), and
+// on exit stops the server, letting requests in flight finish. Both services run their REST API through it.
 #include "shared/http/server.hpp"
 
 #include <actors/settings.hpp>
@@ -26,8 +26,10 @@ struct rest_config {
   std::chrono::milliseconds request_timeout{2'000}; // deadline of a request's calls into actors
 };
 
-// HttpPort, HttpMaxConnections, HttpMaxBodyBytes and RequestTimeout: the
-// same names, grammar and limits in every service.
+// HttpPort, HttpMaxConnections, HttpMaxBodyBytes, HttpMaxHeaderCount,
+// HttpMaxHeaderBytes, HttpRequestReadTimeout (server.hpp says what each
+// limit answers) and RequestTimeout: the same names, grammar and limits in
+// every service.
 rest_config read_rest_config(actors::settings& s, std::uint16_t default_port);
 
 // A service's REST API: its routes point into it, so it lives as long as the server.

@@ -1,35 +1,59 @@
 #pragma once
-// Sets up a cpp-httplib server the way both services need it:
-// - TCP_NODELAY (without it keep-alive answers wait ~40 ms: 580 vs 25,000 req/s),
-// - a worker per connection for `max_connections` keep-alive connections,
-//   and keep-alive connections not closed after 5 requests,
-// - bodies over `max_body` -> 413, a POST without a JSON content type -> 415
-//   on routes that read a JSON body (see post_body),
-//   a known path with another method -> 405 + Allow, unknown path -> 404,
-//   a handler's exception -> 500; all as problem+json, the server keeps serving,
+// A cpp-httplib server set up the way both services need it:
+// - requests are read by a gate (one thread, epoll) under these limits, each
+//   answered with problem+json and the connection closed:
+//     request line over 8 KiB                         414 URI Too Long
+//     over `max_header_count` fields, field lines over
+//     `max_header_bytes` in all, or one over 8 KiB    431 Request Header Fields Too Large
+//     Content-Length over `max_body`                  413 before the body is read
+//     chunked payload over `max_body`                 413 as soon as it passes the cap
+//     Content-Encoding other than identity            415 (bodies are never inflated)
+//     request not whole `request_read_timeout` after
+//     its first byte                                  408 Request Timeout
+//     more than `max_connections` open                503 with Retry-After
+//   (request_framing.hpp has the framing rules); a slow client holds no
+//   worker, so trickling connections cannot starve the others,
+// - complete requests are served by workers (one per request being
+//   answered, at most `max_connections`), TCP_NODELAY (without it keep-alive
+//   answers wait ~40 ms: 580 vs 25,000 req/s), keep-alive connections idle
+//   for `keep_alive_timeout` closed,
+// - a POST without a JSON content type -> 415 on routes that read a JSON
+//   body (see post_body), a known path with another
+//   method -> 405 + Allow, unknown path -> 404, a handler's exception -> 500;
+//   all as problem+json, the server keeps serving,
 // - X-Request-Id taken from the request (or generated) and echoed,
-// - http_requests_total{method,route,status} and
-//   http_request_duration_seconds{route} in the metrics registry.
+// - http_requests_total{method,route,status} (route "rejected" for the
+//   gate's answers), http_request_duration_seconds{route} and
+//   http_connections_open in the metrics registry.
 //
-//   httplib::Server svr;
-//   configure(svr, options, metrics, "platform.http",
-//             {{"/api/platforms/([^/]+)", "/api/platforms/{id}", get_one, nullptr}});
-//   svr.bind_to_port(host, port); svr.listen_after_bind();
+//   auto svr = std::make_unique<server>(
+//     options, metrics, "platform.http",
+//     std::vector<route>{{"/api/platforms/([^/]+)", "/api/platforms/{id}", get_one, nullptr}});
+//   listener l{std::move(svr), host, port, owner}; // listener.hpp: binds and accepts
+#include "shared/http/request_framing.hpp"
 #include "shared/metrics/registry.hpp"
 
 #include <httplib.h>
 
+#include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace shared::http {
 
 struct server_options {
-  std::size_t max_connections = 256; // served at once, each by its own worker
-  std::size_t max_body = 64 * 1024;  // bytes
+  std::size_t max_connections = 1024;       // open at once, idle ones included
+  std::size_t max_body = 64 * 1024;         // bytes on the wire (never inflated)
+  std::size_t max_header_count = 100;       // header fields
+  std::size_t max_header_bytes = 16 * 1024; // the field lines together
+  std::chrono::milliseconds request_read_timeout{10'000}; // from a request's first byte to its last
   std::size_t keep_alive_max_requests = 1'000'000;
   std::chrono::seconds keep_alive_timeout{5};
+  std::chrono::milliseconds write_timeout{5'000}; // waiting for room to send
+
+  framing_limits framing() const;
 };
 
 using handler = httplib::Server::Handler;
@@ -48,8 +72,24 @@ struct route {
   post_body reads = post_body::json;
 };
 
-// `log_actor` names the server in log lines (e.g. "platform.http").
-void configure(httplib::Server& svr, const server_options& options, shared::metrics::registry& metrics,
-               const std::string& log_actor, const std::vector<route>& routes);
+namespace detail {
+class gate;
+}
+
+class server : public httplib::Server {
+public:
+  // `log_actor` names the server in log lines (e.g. "platform.http");
+  // `metrics` outlives the server.
+  server(const server_options& options, shared::metrics::registry& metrics,
+         const std::string& log_actor, const std::vector<route>& routes);
+  // Lets requests in flight finish, closes every connection.
+  ~server() override;
+
+private:
+  // Called by cpp-httplib's accept loop: the gate takes the connection.
+  bool process_and_close_socket(socket_t sock) override;
+
+  std::unique_ptr<detail::gate> gate_;
+};
 
 } // namespace shared::http

@@ -1,0 +1,562 @@
+#include "gate.hpp"
+
+#include "shared/http/problem.hpp"
+#include "shared/http/request.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace shared::http::detail {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto sweep_interval = 50ms;   // deadlines are kept to about this
+constexpr auto linger_time = 2s;        // reading what a refused client still sends
+constexpr auto next_request_wait = 20ms; // a worker's wait for a keep-alive follow-up
+constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::size_t drain_per_event = 256 * 1024;
+constexpr std::uint64_t wake_id = 0;    // connection ids start at 1
+constexpr int retry_after_seconds = 1;
+
+const char* reason(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+// A whole response that closes the connection.
+std::string problem_response(int status, const std::string& detail, const std::string& request_id) {
+  auto body = to_json(make_problem(status, detail), request_id);
+  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
+  r.append("Content-Type: application/problem+json\r\nContent-Length: ")
+    .append(std::to_string(body.size()))
+    .append("\r\nX-Request-Id: ")
+    .append(request_id)
+    .append("\r\nConnection: close\r\n");
+  if (status == 503)
+    r.append("Retry-After: ").append(std::to_string(retry_after_seconds)).append("\r\n");
+  return r.append("\r\n").append(body);
+}
+
+// Best effort on a non-blocking socket: answers are small and the socket's
+// buffer is empty when they are sent.
+void send_now(int fd, std::string_view data) {
+  while (!data.empty()) {
+    auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+bool wait_for(int fd, short events, std::chrono::milliseconds timeout) {
+  pollfd p{fd, events, 0};
+  for (;;) {
+    auto n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (n < 0 && errno == EINTR)
+      continue;
+    return n > 0;
+  }
+}
+
+enum class read_result { open, peer_closed, failed };
+
+// Receives what has arrived, up to `limit` bytes, giving each piece to `take`.
+template <class Take>
+read_result receive(int fd, std::size_t limit, Take take) {
+  std::array<char, read_chunk> buf;
+  for (std::size_t got = 0; got < limit;) {
+    auto n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n > 0) {
+      take(buf.data(), static_cast<std::size_t>(n));
+      got += static_cast<std::size_t>(n);
+      if (static_cast<std::size_t>(n) < buf.size())
+        return read_result::open;
+    } else if (n == 0) {
+      return read_result::peer_closed;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return read_result::open;
+    } else if (errno != EINTR) {
+      return read_result::failed;
+    }
+  }
+  return read_result::open;
+}
+
+// Appends to `input` while it holds less than `limit` bytes.
+read_result read_into(int fd, std::string& input, std::size_t limit) {
+  if (input.size() >= limit)
+    return read_result::open;
+  return receive(fd, limit - input.size(),
+                 [&input](const char* data, std::size_t n) { input.append(data, n); });
+}
+
+read_result discard(int fd, std::size_t limit) {
+  return receive(fd, limit, [](const char*, std::size_t) {});
+}
+
+std::string numeric_host(const sockaddr_storage& addr, socklen_t len, int& port) {
+  std::array<char, NI_MAXHOST> host{};
+  std::array<char, NI_MAXSERV> serv{};
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host.data(), host.size(),
+                    serv.data(), serv.size(), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    return {};
+  port = std::atoi(serv.data());
+  return host.data();
+}
+
+void set_options(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  int yes = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+}
+
+} // namespace
+
+struct connection {
+  connection(std::uint64_t id, int fd, const framing_limits& limits)
+    : id(id), fd(fd), framer(limits) {}
+
+  enum class state { idle, reading, busy, lingering };
+
+  std::uint64_t id;
+  int fd;
+  std::string input; // read and not yet answered: the request, then pipelined bytes
+  request_framer framer;
+  std::size_t request_size = 0; // when framed: the request is input's first bytes
+  bool continue_sent = false;   // "100 Continue" sent for the request being read
+  bool peer_closed = false;
+  bool close_after = false;     // set by a worker: no further request
+  std::size_t served = 0;
+  state st = state::idle;
+  std::chrono::steady_clock::time_point deadline;
+  std::string remote_ip;        // looked up once, by a worker
+  int remote_port = -1;
+};
+
+namespace {
+
+// What cpp-httplib reads and writes while it serves one framed request: it
+// reads the request's bytes (then end of input), and its writes are gathered
+// and sent together, so a response leaves in one segment.
+class request_stream final : public httplib::Stream {
+public:
+  request_stream(connection& c, std::chrono::milliseconds write_timeout)
+    : c_(c), request_(std::string_view{c.input}.substr(0, c.request_size)),
+      write_timeout_(write_timeout), swallow_continue_(c.continue_sent) {}
+
+  bool is_readable() const override { return pos_ < request_.size(); }
+  bool is_writable() const override { return wait_for(c_.fd, POLLOUT, write_timeout_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    auto n = std::min(size, request_.size() - pos_);
+    std::memcpy(ptr, request_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    std::string_view data{ptr, size};
+    // The gate already sent "100 Continue"; cpp-httplib would send it again.
+    if (swallow_continue_ && data.starts_with("HTTP/1.1 100 ")) {
+      swallow_continue_ = false;
+      return static_cast<ssize_t>(size);
+    }
+    if (out_.size() + size > gather_limit && !flush())
+      return -1;
+    if (size > gather_limit)
+      return send_all(data) ? static_cast<ssize_t>(size) : -1;
+    out_.append(data);
+    return static_cast<ssize_t>(size);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    if (c_.remote_port < 0) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof(addr);
+      if (::getpeername(c_.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+        c_.remote_ip = numeric_host(addr, len, c_.remote_port);
+    }
+    ip = c_.remote_ip;
+    port = c_.remote_port;
+  }
+
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (::getsockname(c_.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      ip = numeric_host(addr, len, port);
+  }
+
+  socket_t socket() const override { return c_.fd; }
+
+  bool flush() {
+    bool ok = send_all(out_);
+    out_.clear();
+    return ok;
+  }
+
+private:
+  static constexpr std::size_t gather_limit = 16 * 1024;
+
+  bool send_all(std::string_view data) const {
+    while (!data.empty()) {
+      auto n = ::send(c_.fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n > 0)
+        data.remove_prefix(static_cast<std::size_t>(n));
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!wait_for(c_.fd, POLLOUT, write_timeout_))
+          return false;
+      } else
+        return false;
+    }
+    return true;
+  }
+
+  connection& c_;
+  std::string_view request_;
+  std::size_t pos_ = 0;
+  std::chrono::milliseconds write_timeout_;
+  bool swallow_continue_;
+  std::string out_;
+};
+
+} // namespace
+
+bool worker_pool::submit(std::function<void()> task) {
+  std::lock_guard lock{mutex_};
+  if (stopping_)
+    return false;
+  tasks_.push_back(std::move(task));
+  // Each idle thread takes one task; start another when they are too few.
+  if (tasks_.size() > idle_ && threads_.size() < max_) {
+    try {
+      threads_.emplace_back([this] { work(); });
+      return true;
+    } catch (const std::system_error&) {
+      // No thread now: the running ones take the task.
+    }
+  }
+  ready_.notify_one();
+  return true;
+}
+
+void worker_pool::stop() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock{mutex_};
+    stopping_ = true;
+    threads.swap(threads_);
+  }
+  ready_.notify_all();
+  for (auto& t : threads)
+    t.join();
+}
+
+void worker_pool::work() {
+  std::unique_lock lock{mutex_};
+  for (;;) {
+    ++idle_;
+    ready_.wait(lock, [this] { return !tasks_.empty() || stopping_; });
+    --idle_;
+    if (tasks_.empty())
+      return;
+    auto task = std::move(tasks_.front());
+    tasks_.pop_front();
+    lock.unlock();
+    task();
+    lock.lock();
+  }
+}
+
+gate::gate(const server_options& options, request_runner run, gate_hooks hooks)
+  : options_(options), limits_(options.framing()), run_(std::move(run)), hooks_(std::move(hooks)),
+    workers_(options.max_connections) {
+  epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = wake_id;
+  if (epoll_ < 0 || wake_fd_ < 0 || ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
+    auto err = errno;
+    if (epoll_ >= 0)
+      ::close(epoll_);
+    if (wake_fd_ >= 0)
+      ::close(wake_fd_);
+    throw std::system_error(err, std::generic_category(), "HTTP gate: epoll/eventfd");
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+gate::~gate() {
+  stopping_ = true;
+  workers_.stop();
+  quit_ = true;
+  wake();
+  thread_.join();
+  for (auto& [id, c] : connections_)
+    ::close(c->fd);
+  for (int fd : accepted_)
+    ::close(fd);
+  ::close(wake_fd_);
+  ::close(epoll_);
+}
+
+void gate::admit(int fd) {
+  if (stopping_) {
+    ::close(fd);
+    return;
+  }
+  set_options(fd);
+  if (open_.fetch_add(1) >= options_.max_connections) {
+    open_.fetch_sub(1);
+    turn_away(fd);
+    return;
+  }
+  {
+    std::lock_guard lock{handoff_mutex_};
+    accepted_.push_back(fd);
+  }
+  wake();
+}
+
+// Past the cap: answer at once, without reading the request.
+void gate::turn_away(int fd) {
+  discard(fd, read_chunk); // what already came: closing on unread bytes would reset
+  auto id = generate_request_id();
+  auto detail = "More than " + std::to_string(options_.max_connections)
+                + " connections are open; retry after " + std::to_string(retry_after_seconds)
+                + " s.";
+  hooks_.refused({"other", 503, detail, id}); // counted before the client can see it
+  send_now(fd, problem_response(503, detail, id));
+  ::shutdown(fd, SHUT_WR);
+  ::close(fd);
+}
+
+void gate::wake() {
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+}
+
+void gate::loop() {
+  std::array<epoll_event, 128> events;
+  while (!quit_) {
+    int timeout = connections_.empty() ? -1 : static_cast<int>(sweep_interval.count());
+    int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), timeout);
+    auto now = clock::now();
+    for (int i = 0; i < n; ++i) {
+      auto id = events[static_cast<std::size_t>(i)].data.u64;
+      if (id == wake_id) {
+        take_handoffs(now);
+      } else if (auto it = connections_.find(id);
+                 it != connections_.end() && it->second->st != connection::state::busy) {
+        on_readable(*it->second, now);
+      }
+    }
+    if (now >= next_sweep_) {
+      sweep(now);
+      next_sweep_ = now + sweep_interval;
+    }
+  }
+}
+
+void gate::take_handoffs(clock::time_point now) {
+  std::uint64_t count;
+  [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof(count));
+  std::vector<int> accepted;
+  std::vector<connection*> returned;
+  {
+    std::lock_guard lock{handoff_mutex_};
+    accepted.swap(accepted_);
+    returned.swap(returned_);
+  }
+  for (int fd : accepted) {
+    auto c = std::make_unique<connection>(next_id_++, fd, limits_);
+    c->deadline = now + options_.keep_alive_timeout;
+    auto& ref = *c;
+    connections_.emplace(ref.id, std::move(c));
+    arm(ref, EPOLL_CTL_ADD);
+  }
+  if (!accepted.empty())
+    hooks_.connections(open_);
+  for (auto* c : returned) {
+    if (c->close_after)
+      linger(*c, now);
+    else
+      proceed(*c, now);
+  }
+}
+
+void gate::on_readable(connection& c, clock::time_point now) {
+  if (c.st == connection::state::lingering) {
+    if (discard(c.fd, drain_per_event) == read_result::open)
+      arm(c, EPOLL_CTL_MOD);
+    else
+      close(c);
+    return;
+  }
+  // Bytes past the limits are never needed: the framer refuses before.
+  auto limit = limits_.max_request_line + 2 * limits_.max_header_bytes + limits_.max_body
+               + read_chunk;
+  auto r = read_into(c.fd, c.input, limit);
+  if (r == read_result::failed)
+    return close(c);
+  c.peer_closed = r == read_result::peer_closed;
+  proceed(c, now);
+}
+
+// Frames what has been read: hands a complete request to a worker, answers
+// one that is refused, or waits for more.
+void gate::proceed(connection& c, clock::time_point now) {
+  c.input.erase(0, c.framer.skippable(c.input));
+  if (c.input.empty()) {
+    if (c.peer_closed)
+      return close(c);
+    if (c.input.capacity() > 2 * read_chunk)
+      std::string{}.swap(c.input); // an idle connection keeps no large buffer
+    c.st = connection::state::idle;
+    c.deadline = now + options_.keep_alive_timeout;
+    return arm(c, EPOLL_CTL_MOD);
+  }
+  if (c.st != connection::state::reading) {
+    c.st = connection::state::reading;
+    c.deadline = now + options_.request_read_timeout;
+  }
+  auto v = c.framer.advance(c.input);
+  if (v.kind == framing_verdict::refused)
+    return refuse(c, v.status, v.detail, now);
+  if (v.kind == framing_verdict::complete) {
+    c.request_size = v.size;
+    c.st = connection::state::busy;
+    if (!workers_.submit([this, &c] { serve(c); }))
+      close(c);
+    return;
+  }
+  if (c.peer_closed)
+    return close(c);
+  if (c.framer.expects_continue() && !c.continue_sent) {
+    send_now(c.fd, "HTTP/1.1 100 Continue\r\n\r\n");
+    c.continue_sent = true;
+  }
+  arm(c, EPOLL_CTL_MOD);
+}
+
+void gate::refuse(connection& c, int status, const std::string& detail, clock::time_point now) {
+  auto id = c.framer.request_id().empty() ? generate_request_id() : c.framer.request_id();
+  auto method = c.framer.method().empty() ? std::string{"other"} : c.framer.method();
+  hooks_.refused({method, status, detail, id}); // counted before the client can see it
+  send_now(c.fd, problem_response(status, detail, id));
+  linger(c, now);
+}
+
+// Half-closes, then reads and drops what the client still sends (for up to
+// linger_time) so that closing does not reset the connection before the
+// client has read the answer.
+void gate::linger(connection& c, clock::time_point now) {
+  ::shutdown(c.fd, SHUT_WR);
+  std::string{}.swap(c.input);
+  c.st = connection::state::lingering;
+  c.deadline = now + linger_time;
+  arm(c, EPOLL_CTL_MOD);
+}
+
+void gate::sweep(clock::time_point now) {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    auto& c = *it->second;
+    ++it; // close() erases c
+    if (c.st == connection::state::busy || now < c.deadline)
+      continue;
+    if (c.st == connection::state::reading)
+      refuse(c, 408, "The request did not arrive whole within "
+                       + std::to_string(options_.request_read_timeout.count()) + " ms.", now);
+    else
+      close(c);
+  }
+}
+
+void gate::arm(connection& c, int op) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = c.id;
+  if (::epoll_ctl(epoll_, op, c.fd, &ev) != 0)
+    close(c);
+}
+
+void gate::close(connection& c) {
+  ::close(c.fd);
+  connections_.erase(c.id);
+  hooks_.connections(--open_);
+}
+
+// On a worker: serves the framed request and the follow-ups that are already
+// there or arrive at once.
+void gate::serve(connection& c) {
+  for (;;) {
+    bool close_connection = ++c.served >= options_.keep_alive_max_requests || stopping_;
+    bool connection_closed = false;
+    bool ok;
+    {
+      request_stream strm{c, options_.write_timeout};
+      ok = run_(strm, close_connection, connection_closed);
+      ok = strm.flush() && ok;
+    }
+    c.input.erase(0, c.request_size);
+    c.request_size = 0;
+    c.continue_sent = false;
+    c.framer.reset();
+    if (!ok || close_connection || connection_closed) {
+      c.close_after = true;
+      break;
+    }
+    if (c.input.empty() && wait_for(c.fd, POLLIN, next_request_wait)) {
+      auto r = read_into(c.fd, c.input, read_chunk);
+      c.peer_closed = r != read_result::open;
+    }
+    c.input.erase(0, c.framer.skippable(c.input));
+    if (c.input.empty())
+      break;
+    auto v = c.framer.advance(c.input);
+    if (v.kind != framing_verdict::complete)
+      break; // the gate answers, or waits for the rest
+    c.request_size = v.size;
+  }
+  give_back(c);
+}
+
+void gate::give_back(connection& c) {
+  {
+    std::lock_guard lock{handoff_mutex_};
+    returned_.push_back(&c);
+  }
+  wake();
+}
+
+} // namespace shared::http::detail

@@ -1,0 +1,137 @@
+#pragma once
+// The server's front door (private to shared_http). One thread watches, with
+// epoll, every connection that is not being answered: it reads each request
+// whole under request_framer's limits and the read deadline, answers what it
+// refuses itself (problem+json, then a half-close and a short drain so the
+// client reads the answer), and hands each complete request to a worker, which
+// runs cpp-httplib on the bytes already read. A slow or idle client holds a
+// descriptor and a buffer, never a worker, so trickling connections cannot
+// starve the others; a connection past `max_connections` is answered 503
+// with Retry-After and closed.
+//
+// After answering, a worker waits a few milliseconds for the connection's
+// next request (a keep-alive client under load sends it at once) and serves
+// it without a round trip through the gate; otherwise it gives the
+// connection back. Every request, first or follow-up, is framed by the gate's
+// rules: cpp-httplib's own reading never touches the socket.
+//
+// What stays unbounded: writing a response to a client that reads slowly
+// (each send waits at most `write_timeout` for room, but a client that keeps
+// reading a little keeps the worker); the time a handler takes (bounded by
+// the handlers' own RequestTimeout).
+#include "shared/http/request_framing.hpp"
+#include "shared/http/server.hpp"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace shared::http::detail {
+
+// cpp-httplib's processing of one request read from `strm`.
+using request_runner =
+  std::function<bool(httplib::Stream& strm, bool close_connection, bool& connection_closed)>;
+
+// A request the gate answered itself.
+struct refusal {
+  std::string method; // "other" when unknown
+  int status = 0;
+  std::string detail;
+  std::string request_id;
+};
+
+struct gate_hooks {
+  std::function<void(const refusal&)> refused;
+  std::function<void(std::size_t open)> connections; // on every open and close
+};
+
+// Threads started as requests wait, up to `max`; they stay for later requests.
+class worker_pool {
+public:
+  explicit worker_pool(std::size_t max) : max_(max) {}
+  ~worker_pool() { stop(); }
+
+  // False once stopping: the task will not run.
+  bool submit(std::function<void()> task);
+  // Runs what was submitted, then joins the threads.
+  void stop();
+
+private:
+  void work();
+
+  std::size_t max_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> threads_;
+  std::size_t idle_ = 0;
+  bool stopping_ = false;
+};
+
+struct connection;
+
+class gate {
+public:
+  gate(const server_options& options, request_runner run, gate_hooks hooks);
+  // Lets requests in flight finish, then closes every connection.
+  ~gate();
+
+  gate(const gate&) = delete;
+  gate& operator=(const gate&) = delete;
+
+  // A connection just accepted (from the accept thread); the gate owns it.
+  void admit(int fd);
+
+private:
+  using clock = std::chrono::steady_clock;
+
+  void loop();
+  void take_handoffs(clock::time_point now);
+  void on_readable(connection& c, clock::time_point now);
+  void proceed(connection& c, clock::time_point now);
+  void refuse(connection& c, int status, const std::string& detail, clock::time_point now);
+  void linger(connection& c, clock::time_point now);
+  void sweep(clock::time_point now);
+  void arm(connection& c, int op);
+  void close(connection& c);
+  void turn_away(int fd);
+  void serve(connection& c);
+  void give_back(connection& c);
+  void wake();
+
+  server_options options_;
+  framing_limits limits_;
+  request_runner run_;
+  gate_hooks hooks_;
+  int epoll_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false}; // no new work; requests in flight finish
+  std::atomic<bool> quit_{false};     // the gate thread ends
+  std::atomic<std::size_t> open_{0};
+
+  std::mutex handoff_mutex_;
+  std::vector<int> accepted_;
+  std::vector<connection*> returned_;
+
+  // Gate thread only (a connection handed to a worker is the worker's until
+  // it is given back).
+  std::unordered_map<std::uint64_t, std::unique_ptr<connection>> connections_;
+  std::uint64_t next_id_ = 1;
+  clock::time_point next_sweep_;
+
+  worker_pool workers_;
+  std::thread thread_; // last: starts once the rest is ready
+};
+
+} // namespace shared::http::detail
