@@ -152,7 +152,7 @@ broker=amqp://platform-service:platform-service-dev@127.0.0.1:$STACK_BROKER_PORT
 admin=amqp://admin:admin-dev@127.0.0.1:$STACK_BROKER_PORT
 dead=commands.platform-events.dead
 n=0
-amqp_case() { # amqp_case <name> < body
+amqp_case() { # amqp_case <name> < body (a redirection, not a pipe: n and names stay ours)
   n=$((n + 1))
   cat >"$work/event-$n"
   amqp-publish --url="$broker" -e trigger -r "" -C application/json -p <"$work/event-$n" ||
@@ -160,31 +160,30 @@ amqp_case() { # amqp_case <name> < body
   names[n]=$1
 }
 declare -a names
-printf 'not json' | amqp_case "not JSON"
-printf '' | amqp_case "an empty body"
-printf '[1,2]' | amqp_case "an array"
-printf '"Platform_Published"' | amqp_case "a string"
-printf '{"Id":5,"Name":"x"}' | amqp_case "no Event"
-printf '{"Event":7,"Id":5,"Name":"x"}' | amqp_case "a number for Event"
-printf '{"Event":"Platform_Published","Name":"x"}' | amqp_case "no Id"
-printf '{"Event":"Platform_Published","Id":"5","Name":"x"}' | amqp_case "a string Id"
-printf '{"Event":"Platform_Published","Id":5.5,"Name":"x"}' | amqp_case "a fractional Id"
-printf '{"Event":"Platform_Published","Id":0,"Name":"x"}' | amqp_case "Id 0"
-printf '{"Event":"Platform_Published","Id":-3,"Name":"x"}' | amqp_case "a negative Id"
-printf '{"Event":"Platform_Published","Id":4294967296,"Name":"x"}' | amqp_case "an Id past 32 bits"
-printf '{"Event":"Platform_Published","Id":5}' | amqp_case "no Name"
-printf '{"Event":"Platform_Published","Id":5,"Name":null}' | amqp_case "a null Name"
-printf '{"Event":"Platform_Published","Id":5,"id":6,"Name":"x"}' | amqp_case "Id and id"
-printf '{"Event":"Platform_Published","Id":5,"Name":"\xff\xfe"}' | amqp_case "invalid UTF-8"
-{ head -c 100000 /dev/zero | tr '\0' '['; head -c 100000 /dev/zero | tr '\0' ']'; } |
-  amqp_case "JSON 100,000 levels deep"
-printf '{"Event":"Platform_Published","Id":5,"Name":"%s"}' "$(head -c 70000 /dev/zero | tr '\0' n)" |
-  amqp_case "an event over the size limit"
+amqp_case "not JSON" < <(printf 'not json')
+amqp_case "an empty body" < <(printf '')
+amqp_case "an array" < <(printf '[1,2]')
+amqp_case "a string" < <(printf '"Platform_Published"')
+amqp_case "no Event" < <(printf '{"Id":5,"Name":"x"}')
+amqp_case "a number for Event" < <(printf '{"Event":7,"Id":5,"Name":"x"}')
+amqp_case "no Id" < <(printf '{"Event":"Platform_Published","Name":"x"}')
+amqp_case "a string Id" < <(printf '{"Event":"Platform_Published","Id":"5","Name":"x"}')
+amqp_case "a fractional Id" < <(printf '{"Event":"Platform_Published","Id":5.5,"Name":"x"}')
+amqp_case "Id 0" < <(printf '{"Event":"Platform_Published","Id":0,"Name":"x"}')
+amqp_case "a negative Id" < <(printf '{"Event":"Platform_Published","Id":-3,"Name":"x"}')
+amqp_case "an Id past 32 bits" < <(printf '{"Event":"Platform_Published","Id":4294967296,"Name":"x"}')
+amqp_case "no Name" < <(printf '{"Event":"Platform_Published","Id":5}')
+amqp_case "a null Name" < <(printf '{"Event":"Platform_Published","Id":5,"Name":null}')
+amqp_case "Id and id" < <(printf '{"Event":"Platform_Published","Id":5,"id":6,"Name":"x"}')
+amqp_case "invalid UTF-8" < <(printf '{"Event":"Platform_Published","Id":5,"Name":"\xff\xfe"}')
+amqp_case "a NUL in the name" < <(printf '{"Event":"Platform_Published","Id":9,"Name":"a\\u0000b"}')
+amqp_case "JSON 100,000 levels deep" < <({ head -c 100000 /dev/zero | tr '\0' '['; head -c 100000 /dev/zero | tr '\0' ']'; })
+amqp_case "an event over the size limit" < <(printf '{"Event":"Platform_Published","Id":5,"Name":"%s"}' "$(head -c 70000 /dev/zero | tr '\0' n)")
 
 # Drains the dead-letter queue; each published body must come back once.
 drain() {
   local i=0
-  while amqp-get --url="$admin" -q "$dead" >"$work/dead-$i" 2>/dev/null; do i=$((i + 1)); done
+  while amqp-get --url="$admin" -q "$dead" >"$work/dead-$i" 2>"$work/amqp-get.err"; do i=$((i + 1)); done
   rm -f "$work/dead-$i"
   echo "$i"
 }
@@ -194,6 +193,7 @@ rejected() { curl -s --max-time 2 "$command/metrics" | awk '/^command_events_tot
 until_true 30 all_dead || fail "bus: every event dead-lettered within 30 s" "$(rejected) of $n"
 got=$(drain)
 expect_eq "bus: the dead-letter queue holds each event once" "$n" "$got"
+[ "$got" = "$n" ] || echo "amqp-get: $(cat "$work/amqp-get.err")"
 declare -A dead_sums
 for f in "$work"/dead-*; do dead_sums[$(sum "$f")]=$((${dead_sums[$(sum "$f")]:-0} + 1)); done
 for i in $(seq 1 "$n"); do
