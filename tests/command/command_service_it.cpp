@@ -1,8 +1,9 @@
 // The real command-service binary on loopback ports, against the fixture's
-// RabbitMQ and an in-test GrpcPlatform server built from the same proto:
-// every route, events from the bus, dead-lettering, a broker killed under
-// it, a store that fails, the service stopped while events pile up, and the
-// periodic sync.
+// RabbitMQ and an in-test GrpcPlatform server built from the same proto (or
+// the real platform-service): every route, events from the bus,
+// dead-lettering, a broker killed under it, a store that fails, the service
+// stopped while events pile up, and the platform sync (stream, fallback,
+// limits).
 #include "child_process.hpp"
 #include <tcp_proxy.hpp>
 
@@ -11,6 +12,7 @@
 #include <hostile_input.hpp>
 #include <raw_http.hpp>
 #include <real_servers.hpp>
+#include <service_process.hpp>
 #include <shared/amqp/connection.hpp>
 #include <shared/amqp/topology.hpp>
 
@@ -28,7 +30,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -59,7 +63,8 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-// The Platform Service's gRPC contract, serving a list the test controls.
+// The Platform Service's gRPC contract as the course has it (no stream),
+// serving a list the test controls.
 class platforms_service final : public GrpcPlatform::Service {
 public:
   void add(int id, const std::string& name) {
@@ -84,25 +89,54 @@ private:
   std::vector<std::pair<int, std::string>> list_;
 };
 
-class grpc_platforms {
+// Sends one page of a stream, then nothing until the client gives up.
+class stalling_stream_service final : public GrpcPlatform::Service {
 public:
-  explicit grpc_platforms(std::shared_ptr<grpc::ServerCredentials> credentials
-                          = grpc::InsecureServerCredentials()) {
+  grpc::Status StreamAllPlatforms(grpc::ServerContext* ctx, const StreamAllRequest* req,
+                                  grpc::ServerWriter<PlatformResponse>* out) override {
+    PlatformResponse page;
+    for (int id = 1; id <= req->pagesize(); ++id) {
+      auto* p = page.add_platform();
+      p->set_platformid(id);
+      p->set_name("first page " + std::to_string(id));
+    }
+    out->Write(page);
+    sent_ = req->pagesize();
+    support::eventually([&] { return ctx->IsCancelled(); }, 10s);
+    return grpc::Status::CANCELLED;
+  }
+
+  int sent() const { return sent_; }
+
+private:
+  std::atomic<int> sent_{0};
+};
+
+// A GrpcPlatform server on a loopback port, serving `Service`.
+template <class Service>
+class grpc_peer {
+public:
+  explicit grpc_peer(std::shared_ptr<grpc::ServerCredentials> credentials
+                       = grpc::InsecureServerCredentials()) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", credentials, &port_);
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
   }
-  ~grpc_platforms() { server_->Shutdown(std::chrono::system_clock::now() + 1s); }
+  ~grpc_peer() { server_->Shutdown(std::chrono::system_clock::now() + 1s); }
 
-  platforms_service& service() { return service_; }
+  Service& service() { return service_; }
   int port() const { return port_; }
 
 private:
-  platforms_service service_;
+  Service service_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };
+
+// The course's own platform service: GetAllPlatforms only (the generated
+// base class answers UNIMPLEMENTED for StreamAllPlatforms).
+using grpc_platforms = grpc_peer<platforms_service>;
 
 amqp::connection_options broker_options() {
   return support::amqp_options("command-service-it");
@@ -813,5 +847,112 @@ TEST(command_service, a_silently_dropped_broker_link_is_noticed_by_heartbeats_wi
   EXPECT_GE(link.links_opened(), 2);
   publish({event(42, "after the drop")});
   EXPECT_TRUE(eventually([&] { return svc.has_platform(42); }, 5s));
+  svc.stop();
+}
+
+namespace {
+
+// Far over gRPC's default 4 MiB as one GetAllPlatforms answer.
+constexpr int large_catalogue = 150'000;
+
+// GET /api/c/platforms with a read timeout for 150,000 of them.
+httplib::Result list_platforms(const command_service& svc) {
+  auto c = svc.client();
+  c.set_read_timeout(10s);
+  return c.Get("/api/c/platforms");
+}
+
+std::set<int> ids_in(const httplib::Result& listed) {
+  std::set<int> ids;
+  if (listed && listed->status == 200)
+    for (auto& p : json::parse(listed->body))
+      ids.insert(p["id"].get<int>());
+  return ids;
+}
+
+std::set<int> listed_ids(const command_service& svc) {
+  return ids_in(list_platforms(svc));
+}
+
+std::set<int> ids_from_1_to(int last) {
+  std::set<int> ids;
+  for (int id = 1; id <= last; ++id)
+    ids.insert(ids.end(), id);
+  return ids;
+}
+
+long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+    .count();
+}
+
+} // namespace
+
+TEST(platform_sync, a_restarted_service_learns_150000_platforms_through_the_stream_within_2s) {
+  platform_it::service_options options;
+  options.database = "command_it_catalogue";
+  platform_it::service_process platforms{options};
+  ASSERT_TRUE(platforms.wait_ready());
+  // The deployments' interval: the syncs measured are the ones a start makes.
+  command_service svc{"cmd-it-catalogue", platforms.grpc_port(), {"--PlatformSyncInterval=30s"}};
+  ASSERT_TRUE(eventually([&] { return svc.platform_count() == 3; }, 5s)) << "the course's seed";
+  svc.stop();
+
+  {
+    soci::session sql(soci::postgresql,
+                      support::postgres().connection_string("command_it_catalogue"));
+    sql << "INSERT INTO platforms (name, publisher, cost) SELECT 'platform-' || g,"
+           " 'publisher-' || g, 'Free' FROM generate_series(1, " << large_catalogue << ") g";
+  }
+  svc.start(); // returns once ready
+  auto ready = std::chrono::steady_clock::now();
+  auto synced = svc.process().wait_for_line("event=synced", 5s);
+  ASSERT_TRUE(synced) << "no sync within 5 s of readiness";
+  auto synced_ms = ms_since(ready);
+  auto listed = list_platforms(svc);
+  auto learned_ms = ms_since(ready);
+  auto ids = ids_in(listed);
+  EXPECT_EQ(ids, ids_from_1_to(large_catalogue + 3));
+  EXPECT_LT(learned_ms, 2000) << *synced;
+  EXPECT_NE(synced->find("method=StreamAllPlatforms"), std::string::npos) << *synced;
+  EXPECT_NE(synced->find("fetched=150003"), std::string::npos) << *synced;
+  std::printf("restarted command-service: synced %lld ms and listed %zu platforms %lld ms after"
+              " readiness (%s)\n", synced_ms, ids.size(), learned_ms, synced->c_str());
+  svc.stop();
+}
+
+TEST(platform_sync, a_peer_without_the_stream_is_read_with_get_all_platforms_up_to_the_limit) {
+  grpc_platforms grpc; // the course's service: StreamAllPlatforms is UNIMPLEMENTED
+  for (int id = 1; id <= large_catalogue; ++id)
+    grpc.service().add(id, "platform-" + std::to_string(id));
+
+  command_service svc{"cmd-it-fallback", grpc.port()};
+  auto synced = svc.process().wait_for_line("event=synced", 10s);
+  ASSERT_TRUE(synced);
+  EXPECT_NE(synced->find("method=GetAllPlatforms"), std::string::npos) << *synced;
+  EXPECT_EQ(listed_ids(svc), ids_from_1_to(large_catalogue));
+  svc.stop();
+
+  // The same answer past GrpcPlatformMaxMessageBytes is refused, and said so.
+  command_service limited{"cmd-it-fallback-limit", grpc.port(),
+                          {"--GrpcPlatformMaxMessageBytes=1048576"}};
+  auto failed = limited.process().wait_for_line("event=sync_failed", 10s);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->find("GetAllPlatforms"), std::string::npos) << *failed;
+  EXPECT_NE(failed->find("gRPC status 8"), std::string::npos) << *failed; // RESOURCE_EXHAUSTED
+  EXPECT_EQ(limited.platform_count(), 0u);
+  limited.stop();
+}
+
+TEST(platform_sync, a_stream_that_stalls_fails_after_the_deadline_and_keeps_the_pages_it_got) {
+  grpc_peer<stalling_stream_service> grpc;
+  command_service svc{"cmd-it-stall", grpc.port(), {"--GrpcDeadline=300ms"}};
+  auto failed = svc.process().wait_for_line("event=sync_failed", 5s);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->find("StreamAllPlatforms"), std::string::npos) << *failed;
+  EXPECT_NE(failed->find("no page within 300ms"), std::string::npos) << *failed;
+  ASSERT_GT(grpc.service().sent(), 0);
+  EXPECT_EQ(listed_ids(svc), ids_from_1_to(grpc.service().sent()))
+    << "the first page was committed";
   svc.stop();
 }

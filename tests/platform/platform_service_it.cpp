@@ -19,8 +19,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -1157,13 +1159,22 @@ TEST(grpc_stream, streams_a_large_catalogue_in_pages_in_id_order) {
 
 namespace {
 
-// The service's resident memory (VmRSS), in MB.
-double resident_mb(service_process& service) {
-  std::ifstream status{"/proc/" + std::to_string(service.process().pid()) + "/status"};
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stod(line.substr(6)) / 1024;
-  return 0;
+// Far over gRPC's default 4 MiB once encoded (5.9 MB).
+constexpr int large_catalogue = 150'000;
+
+// `count` platforms added to the service's database in one statement.
+void insert_platforms(const std::string& database, int count) {
+  soci::session sql(soci::postgresql, support::postgres().connection_string(database));
+  sql << "INSERT INTO platforms (name, publisher, cost) SELECT 'platform-' || g,"
+         " 'publisher-' || g, 'Free' FROM generate_series(1, " << count << ") g";
+}
+
+double mib(std::size_t bytes) {
+  return static_cast<double>(bytes) / (1 << 20);
+}
+
+long long ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
 } // namespace
@@ -1196,18 +1207,14 @@ TEST(rest_list, pages_with_a_link_to_the_next_and_rejects_bad_parameters) {
 TEST(rest_list, the_full_list_streams_in_id_order_and_gives_its_memory_back) {
   service_process service(options("it_stream_rest"));
   ASSERT_TRUE(service.wait_ready());
-  {
-    soci::session sql(soci::postgresql, support::postgres().connection_string("it_stream_rest"));
-    sql << "INSERT INTO platforms (name, publisher, cost) SELECT 'platform-' || g,"
-           " 'publisher-' || g, 'Free' FROM generate_series(1, 150000) g";
-  }
+  insert_platforms("it_stream_rest", large_catalogue);
   auto c = service.http();
   c.set_read_timeout(30, 0);
-  auto before = resident_mb(service);
+  auto before = mib(service.process().resident_bytes());
   double peak = before;
   for (int i = 0; i < 3; ++i) {
     auto r = c.Get("/api/platforms");
-    peak = std::max(peak, resident_mb(service));
+    peak = std::max(peak, mib(service.process().resident_bytes()));
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200);
     EXPECT_EQ(r->get_header_value("Transfer-Encoding"), "chunked");
@@ -1217,8 +1224,122 @@ TEST(rest_list, the_full_list_streams_in_id_order_and_gives_its_memory_back) {
       ASSERT_EQ(all[k]["id"], static_cast<int>(k + 1));
     EXPECT_EQ(all.back()["name"], "platform-150000");
   }
-  auto after = resident_mb(service);
-  std::cout << "resident MB: before " << before << ", peak seen " << peak << ", after " << after
+  auto after = mib(service.process().resident_bytes());
+  std::cout << "resident MiB: before " << before << ", peak seen " << peak << ", after " << after
             << "\n";
   EXPECT_LT(after - before, 8) << "the pages' memory went back";
+}
+
+TEST(grpc_large_catalogue, get_all_platforms_leaves_resident_memory_where_it_was) {
+  service_process service(options("it_grpc_memory"));
+  ASSERT_TRUE(service.wait_ready());
+  insert_platforms("it_grpc_memory", large_catalogue);
+  auto stub = GrpcPlatform::NewStub(channel_to(service));
+  auto& process = service.process();
+
+  auto before = process.resident_bytes();
+  std::atomic<bool> calling{true};
+  std::atomic<std::size_t> peak{before};
+  std::thread sampler{[&] {
+    while (calling) {
+      peak = std::max(peak.load(), process.resident_bytes());
+      std::this_thread::sleep_for(2ms);
+    }
+  }};
+  std::string each;
+  for (int i = 0; i < 3; ++i) {
+    PlatformResponse all;
+    auto status = stub->GetAllPlatforms(grpc_context().get(), GetAllRequest{}, &all);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(all.platform_size(), large_catalogue + 3);
+    std::this_thread::sleep_for(200ms); // for the figures only: the server has trimmed
+    each.append(" ").append(std::to_string(process.resident_bytes() >> 20));
+  }
+  calling = false;
+  sampler.join();
+  // The server releases the response just after the client has it.
+  const std::size_t few_mib = 8 << 20;
+  std::size_t after = 0;
+  EXPECT_TRUE(support::eventually([&] {
+    after = process.resident_bytes();
+    return after < before + few_mib;
+  }, 1s)) << "resident " << mib(before) << " MiB before, " << mib(after) << " MiB after";
+  // The response once (and its encoding), not the catalogue copied again.
+  EXPECT_LT(peak, before + (48 << 20)) << "peak " << mib(peak) << " MiB";
+  std::printf("GetAllPlatforms x3 over %d platforms: VmRSS before %.1f MiB, peak %.1f MiB,"
+              " after %.1f MiB (after each call, MiB:%s)\n",
+              large_catalogue + 3, mib(before), mib(peak), mib(after), each.c_str());
+}
+
+TEST(grpc_large_catalogue, get_all_platforms_stops_when_the_caller_gives_up) {
+  service_process service(options("it_grpc_deadline"));
+  ASSERT_TRUE(service.wait_ready());
+  insert_platforms("it_grpc_deadline", large_catalogue);
+  auto stub = GrpcPlatform::NewStub(channel_to(service));
+  auto& process = service.process();
+
+  auto call = [&](std::chrono::milliseconds deadline, PlatformResponse& out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    return stub->GetAllPlatforms(&ctx, GetAllRequest{}, &out);
+  };
+  PlatformResponse warm;
+  ASSERT_TRUE(call(10s, warm).ok()) << "a generous deadline gets every platform";
+  ASSERT_EQ(warm.platform_size(), large_catalogue + 3);
+
+  PlatformResponse quick;
+  auto asked_quick = std::chrono::steady_clock::now();
+  auto quick_status = call(100ms, quick);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked_quick, 300ms);
+  EXPECT_TRUE(quick_status.ok() || quick_status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+    << quick_status.error_message();
+
+  auto cpu_before = process.cpu_time();
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    PlatformResponse ignored;
+    EXPECT_EQ(call(1ms, ignored).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  // Whatever the server still does for the five is done within this second.
+  std::this_thread::sleep_for(1s);
+  auto cpu_spent = process.cpu_time() - cpu_before;
+  auto wall = std::chrono::steady_clock::now() - started;
+  // One page per abandoned call at most, plus the service's own background work.
+  EXPECT_LT(cpu_spent, 250ms) << "the server kept building responses nobody waits for";
+
+  PlatformResponse next;
+  auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(call(10s, next).ok());
+  auto served = std::chrono::steady_clock::now() - asked;
+  EXPECT_EQ(next.platform_size(), large_catalogue + 3);
+  std::printf("5 GetAllPlatforms with a 1 ms deadline over %d platforms: server CPU %lld ms in"
+              " the %lld ms after; the next call served in %lld ms\n",
+              large_catalogue + 3, ms(cpu_spent), ms(wall), ms(served));
+}
+
+TEST(grpc_large_catalogue, get_all_platforms_past_the_message_limit_is_refused_and_the_stream_serves) {
+  auto opts = options("it_grpc_limit");
+  opts.extra_flags = {"--GrpcMaxMessageBytes=1048576"};
+  service_process service(opts);
+  ASSERT_TRUE(service.wait_ready());
+  insert_platforms("it_grpc_limit", large_catalogue);
+  auto stub = GrpcPlatform::NewStub(channel_to(service));
+
+  PlatformResponse all;
+  auto status = stub->GetAllPlatforms(grpc_context().get(), GetAllRequest{}, &all);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("GrpcMaxMessageBytes"), std::string::npos)
+    << status.error_message();
+  EXPECT_TRUE(service.process().wait_for_line("event=response_too_large", 2s));
+
+  StreamAllRequest req;
+  req.set_pagesize(10'000); // about 370 KB a page
+  auto ctx = grpc_context();
+  auto reader = stub->StreamAllPlatforms(ctx.get(), req);
+  PlatformResponse page;
+  int streamed = 0;
+  while (reader->Read(&page))
+    streamed += page.platform_size();
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(streamed, large_catalogue + 3);
 }

@@ -4,6 +4,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,6 +146,41 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds deadline) 
 std::vector<std::string> child_process::lines() const {
   std::lock_guard guard{mutex_};
   return lines_;
+}
+
+namespace {
+
+std::ifstream proc_file(pid_t pid, const char* name) {
+  auto path = std::string{"/proc/"}.append(std::to_string(pid)).append("/").append(name);
+  std::ifstream in{path};
+  if (!in)
+    throw std::runtime_error("cannot read " + path);
+  return in;
+}
+
+} // namespace
+
+std::size_t child_process::resident_bytes() const {
+  auto in = proc_file(pid_, "status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoull(line.substr(6)) * 1024; // "VmRSS:   123456 kB"
+  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid_));
+}
+
+std::chrono::milliseconds child_process::cpu_time() const {
+  auto in = proc_file(pid_, "stat");
+  std::string stat{std::istreambuf_iterator<char>(in), {}};
+  // Fields after the command name (which may hold spaces): state is field 3,
+  // utime and stime are fields 14 and 15.
+  std::istringstream fields{stat.substr(stat.rfind(')') + 2)};
+  std::string field;
+  for (int i = 3; i < 14; ++i)
+    fields >> field;
+  unsigned long long user = 0, system = 0;
+  fields >> user >> system;
+  auto ticks = static_cast<long long>(user + system);
+  return std::chrono::milliseconds{ticks * 1000 / sysconf(_SC_CLK_TCK)};
 }
 
 } // namespace support

@@ -27,6 +27,11 @@ public:
 
   pid_t pid() const { return pid_; }
 
+  // Resident memory (VmRSS) and CPU time used so far (user + system), from
+  // /proc; throws when the process is gone.
+  std::size_t resident_bytes() const;
+  std::chrono::milliseconds cpu_time() const;
+
   // The first line, from `from_line` on, containing `needle`; nullopt if the
   // deadline passes or the output ends first.
   std::optional<std::string> wait_for_line(std::string_view needle,

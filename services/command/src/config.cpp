@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace command {
@@ -34,7 +35,13 @@ void read_sync(actors::settings& s, platform_sync_config& c) {
   auto ca_file = s.optional_text("GrpcPlatformCaFile",
                                  "PEM root certificates for an https:// address (unset: gRPC's defaults)");
   c.interval = s.duration("PlatformSyncInterval", c.interval, "time between full platform syncs");
-  c.deadline = s.duration("GrpcDeadline", c.deadline, "deadline of each gRPC call");
+  c.deadline = s.duration("GrpcDeadline", c.deadline,
+                          "deadline of each gRPC call; for StreamAllPlatforms, of each page");
+  c.max_message_bytes = static_cast<std::size_t>(
+    s.integer("GrpcPlatformMaxMessageBytes", 64 << 20, 64 << 10,
+              std::numeric_limits<std::int32_t>::max(),
+              "largest gRPC message accepted from GrpcPlatform (the course's GetAllPlatforms, "
+              "used when the peer has no StreamAllPlatforms, answers the whole catalogue in one)"));
   auto target = parse_grpc_address(address);
   if (!target)
     return s.reject("GrpcPlatform", address, "has no host:port");

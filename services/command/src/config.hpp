@@ -32,7 +32,8 @@ struct platform_sync_config {
   grpc_target target;
   std::string ca_pem;                            // for https://; empty: gRPC's default roots
   std::chrono::milliseconds interval{30'000};
-  std::chrono::milliseconds deadline{2'000};     // per gRPC call
+  std::chrono::milliseconds deadline{2'000};     // per gRPC call; per page of the stream
+  std::size_t max_message_bytes = 64 << 20;      // the largest message accepted
   std::chrono::milliseconds repository_timeout{2'000};
   actors::backoff_policy retry{std::chrono::milliseconds{500}, std::chrono::milliseconds{30'000}, 0.2};
 };

@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include <limits>
+
 namespace platform {
 
 config read_config(actors::settings& s) {
@@ -22,6 +24,10 @@ config read_config(actors::settings& s) {
   c.grpc.port = s.port("GrpcPort", 5001, "gRPC listen port (666 in the course's cluster)");
   c.grpc.certificate_file = s.optional_text("GrpcCertificate", "PEM certificate file: enables TLS");
   c.grpc.private_key_file = s.optional_text("GrpcPrivateKey", "PEM private key file for TLS");
+  c.grpc.max_message_bytes = static_cast<std::size_t>(
+    s.integer("GrpcMaxMessageBytes", 64 << 20, 64 << 10, std::numeric_limits<std::int32_t>::max(),
+              "largest gRPC message received or sent; GetAllPlatforms answers the whole "
+              "catalogue in one (RESOURCE_EXHAUSTED past it), StreamAllPlatforms in pages"));
 
   c.relay.database = c.repository.database;
   c.relay.broker = shared::amqp::read_broker_config(s, "platform-service");

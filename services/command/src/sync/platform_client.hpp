@@ -1,10 +1,12 @@
 #pragma once
 // The gRPC client of the Platform Service's GrpcPlatform (the course's
 // contract): plaintext for http:// (or a bare host:port), TLS with a given CA
-// for https://.
+// for https://. Reads the catalogue page by page through StreamAllPlatforms,
+// or through the course's GetAllPlatforms from a peer that has no stream.
 #include "model.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -29,17 +31,38 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+// How a sync got the platforms: the name of the RPC.
+enum class sync_method { stream_all_platforms, get_all_platforms };
+const char* to_string(sync_method m);
+
 class platform_client {
 public:
   // `ca_pem`: the root certificates for TLS (ignored for plaintext).
-  platform_client(const grpc_target& target, const std::string& ca_pem);
+  // `max_message_bytes`: the largest message accepted (the course's
+  // GetAllPlatforms answers the whole catalogue in one).
+  platform_client(const grpc_target& target, const std::string& ca_pem,
+                  std::size_t max_message_bytes);
   ~platform_client();
 
-  // GetAllPlatforms within `deadline`; throws sync_error naming the target
-  // and the gRPC status.
-  std::vector<platform> fetch_all(std::chrono::milliseconds deadline);
+  using page_handler = std::function<void(std::vector<platform>)>;
+
+  // Every platform, in pages of at most `page_size` given to `take` one at a
+  // time as they arrive, so memory stays one page: through
+  // StreamAllPlatforms, or, from a peer without it (UNIMPLEMENTED: the
+  // course's own service), through GetAllPlatforms cut into pages.
+  // `deadline` bounds the wait for each page of the stream (which lasts as
+  // long as pages keep coming), and GetAllPlatforms as a whole. Throws
+  // sync_error naming the target, the RPC and the gRPC status; what `take`
+  // throws ends the call and passes through.
+  sync_method fetch_all(std::chrono::milliseconds deadline, const page_handler& take);
+
+  // The server's largest page (about 370 KB a page, 15 round trips for
+  // 150,000 platforms).
+  static constexpr int page_size = 10'000;
 
 private:
+  void get_all(std::chrono::milliseconds deadline, const page_handler& take);
+
   struct impl;
   std::string target_;
   std::unique_ptr<impl> impl_;

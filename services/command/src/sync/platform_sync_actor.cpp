@@ -2,6 +2,7 @@
 
 #include "store/repository_actor.hpp"
 
+#include <actors/bridge.hpp>
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
@@ -37,32 +38,49 @@ void failed(sync_self self, const platform_sync_config& config, std::uint64_t ru
   schedule(self, run, delay);
 }
 
+// Each page is committed before the next is read: memory stays one page,
+// and what arrived is kept if the stream breaks later.
+std::size_t add_page(sync_self self, const platform_sync_config& config,
+                     const actors::handle& repository, const std::vector<platform>& page) {
+  auto added = actors::call<std::size_t>(self->system(), repository, config.repository_timeout,
+                                         add_atom::value, page);
+  if (!added)
+    throw sync_error(std::string{"adding "}
+                       .append(std::to_string(page.size()))
+                       .append(" platforms: ")
+                       .append(actors::describe(added.error())));
+  return *added;
+}
+
 void sync_now(sync_self self, const platform_sync_config& config, const actors::handle& repository) {
-  auto run = ++self->state.run;
-  std::vector<platform> platforms;
+  auto& st = self->state;
+  auto run = ++st.run;
+  auto started = std::chrono::steady_clock::now();
+  std::size_t fetched = 0;
+  std::size_t added = 0;
+  sync_method method{};
   try {
-    platforms = self->state.client->fetch_all(config.deadline);
+    method = st.client->fetch_all(config.deadline, [&](std::vector<platform> page) {
+      fetched += page.size();
+      added += add_page(self, config, repository, page);
+    });
   } catch (const std::exception& e) {
     return failed(self, config, run, e.what());
   }
-  auto fetched = platforms.size();
-  self->request(repository.as<repository_actor>(), config.repository_timeout, add_atom::value,
-                std::move(platforms))
-    .then(
-      [=](std::size_t added) {
-        auto& st = self->state;
-        st.failures = 0;
-        st.syncs->inc({"ok"});
-        actors::log::info(st.name, "synced", {{"fetched", fetched}, {"added", added}});
-        schedule(self, run, config.interval);
-      },
-      [=](caf::error& err) { failed(self, config, run, actors::describe(err)); });
+  st.failures = 0;
+  st.syncs->inc({"ok"});
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - started);
+  actors::log::info(st.name, "synced", {{"method", to_string(method)}, {"fetched", fetched},
+                                        {"added", added}, {"took", took}});
+  schedule(self, run, config.interval);
 }
 
 caf::behavior platform_sync(sync_self self, platform_sync_config config, actors::handle repository,
                             std::shared_ptr<shared::metrics::registry> metrics) {
   actors::fail_on_exception(self);
-  self->state.client = std::make_unique<platform_client>(config.target, config.ca_pem);
+  self->state.client = std::make_unique<platform_client>(config.target, config.ca_pem,
+                                                         config.max_message_bytes);
   self->state.metrics = metrics;
   self->state.syncs = &metrics->counter("command_platform_syncs_total",
                                         "Platform syncs over gRPC by result", {"result"});
