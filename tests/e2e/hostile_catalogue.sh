@@ -30,7 +30,7 @@ declare -A type_of=(
 )
 internal_text='SQL|soci|libpq|postgres|caf::|unhandled_exception|deadline_exceeded|ERROR:|violates|constraint'
 
-resident_kb() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$(cat "$STACK_DIR/run/$1.pid")/status"; }
+resident_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(cat "$STACK_DIR/run/$1.pid")/status"; }
 restarts() { curl -s --max-time 5 "$1/metrics" | awk '/^actor_restarts_total/ {n += $2} END {print n + 0}'; }
 
 # http_case <name> <status> <url> [curl args...]
@@ -143,8 +143,13 @@ call GET "$command/api/c/platforms"
 expect_eq "command still serves" 200 "$status"
 for service in platform command; do
   before=rss_$service
-  grown=$((($(resident_kb $service) - ${!before}) / 1024))
-  check "$service grew by $grown MB (< 64)" [ "$grown" -lt 64 ]
+  now=$(resident_kb $service)
+  if [ -z "${!before}" ] || [ -z "$now" ]; then
+    fail "$service resident memory" "not readable"
+    continue
+  fi
+  grown=$(((now - ${!before}) / 1024))
+  check "$service grew by $grown MB, from $((${!before} / 1024)) MB (< 64)" [ "$grown" -lt 64 ]
 done
 
 echo "--- the bus: each event that can never be processed is dead-lettered once"
