@@ -145,11 +145,15 @@ void body_reader::parse(std::string_view body) {
   };
   try {
     object_ = json::parse(body, track);
-  } catch (const json::parse_error& e) {
-    failure_.errors.clear(); // only the syntax error: what came before may be misread
+  } catch (const json::exception& e) {
+    // A syntax error, or a number too large for a double (1e3333333: found by
+    // tests/fuzz); only this error counts, what came before may be misread.
+    failure_.errors.clear();
     repeated_.clear();
     object_ = nullptr;
-    error("$", "The body is not valid JSON (at byte " + std::to_string(e.byte) + ").");
+    auto* syntax = dynamic_cast<const json::parse_error*>(&e);
+    error("$", syntax ? "The body is not valid JSON (at byte " + std::to_string(syntax->byte) + ")."
+                      : std::string{"The body is not valid JSON (a number out of range)."});
   }
 }
 
