@@ -87,6 +87,14 @@ httplib::Result post_json(httplib::Client& c, const std::string& body,
   return c.Post("/api/platforms", headers, body, "application/json");
 }
 
+// The series of the relay's restarts, and whether `service`'s relay took the lead.
+const std::string relay_restarts = R"(actor_restarts_total{actor="platform.outbox_relay"})";
+
+bool relay_leads(service_process& service) {
+  return static_cast<bool>(
+    service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+}
+
 // Three creates on `via`, one at a time: each event is on the broker (read
 // by `reader`) within a second of its 201, whatever the relay's poll interval.
 void expect_each_create_published_within_a_second(service_process& via,
@@ -587,7 +595,7 @@ TEST(outbox, replicas_on_one_database_publish_each_event_once_and_a_standby_take
   const std::string queue = "it_outbox_replicas";
   service_process leader(options("it_replicas"));
   ASSERT_TRUE(leader.wait_ready());
-  ASSERT_TRUE(leader.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  ASSERT_TRUE(relay_leads(leader));
   auto o = options("it_replicas");
   o.fresh_database = false;
   service_process standby(o);
@@ -630,7 +638,7 @@ TEST(outbox, a_commit_on_a_standby_wakes_the_leaders_relay_without_waiting_for_i
   o.extra_flags = {"--OutboxPollInterval=30s"}; // only a wake can be quick
   service_process leader(o);
   ASSERT_TRUE(leader.wait_ready());
-  ASSERT_TRUE(leader.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  ASSERT_TRUE(relay_leads(leader));
   o.fresh_database = false;
   service_process standby(o);
   ASSERT_TRUE(standby.wait_ready());
@@ -701,8 +709,7 @@ TEST(outbox, a_row_over_the_size_limit_is_parked_and_the_rows_after_it_flow_in_o
   ASSERT_TRUE(service.wait_ready());
   platform_it::prepare_queue(broker, queue);
   platform_it::queue_reader reader{broker, queue};
-  ASSERT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
-  const std::string relay_restarts = R"(actor_restarts_total{actor="platform.outbox_relay"})";
+  ASSERT_TRUE(relay_leads(service));
   auto restarts_before = service.metric(relay_restarts);
 
   soci::session sql{soci::postgresql, support::postgres().connection_string("it_outbox_park")};
@@ -773,7 +780,7 @@ TEST(outbox, a_row_the_broker_nacks_while_taking_others_is_parked_after_three_na
   platform_it::prepare_queue(broker, queue);
   platform_it::prepare_queue(broker, guard);
   platform_it::queue_reader reader{broker, queue};
-  ASSERT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  ASSERT_TRUE(relay_leads(service));
 
   soci::session sql{soci::postgresql, support::postgres().connection_string("it_outbox_nack")};
   auto parked_id = insert_event(sql, event_json(2000, std::string(100'000, 'n')));
@@ -833,8 +840,7 @@ TEST(outbox, a_row_that_closes_the_channel_is_parked_and_the_relay_carries_on_wi
   ASSERT_TRUE(service.wait_ready());
   platform_it::prepare_queue(broker, queue);
   platform_it::queue_reader reader{broker, queue};
-  ASSERT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
-  const std::string relay_restarts = R"(actor_restarts_total{actor="platform.outbox_relay"})";
+  ASSERT_TRUE(relay_leads(service));
   auto restarts_before = service.metric(relay_restarts);
 
   soci::session sql{soci::postgresql, support::postgres().connection_string("it_outbox_refused")};
@@ -890,7 +896,7 @@ TEST(outbox, an_event_no_queue_receives_is_kept_in_trigger_unrouted_and_counted)
 
   service_process service(options("it_outbox_unrouted"));
   ASSERT_TRUE(service.wait_ready());
-  ASSERT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+  ASSERT_TRUE(relay_leads(service));
   auto c = service.http();
   auto r = post_json(c, R"({"name":"Nobody listens","publisher":"p","cost":"c"})");
   ASSERT_TRUE(r);
