@@ -40,16 +40,18 @@ caf::behavior worker(caf::event_based_actor* self, int instance) {
   };
 }
 
-// A child whose every start fails while its behavior is built.
-caf::behavior broken(caf::event_based_actor* self) {
+// A child whose every start fails while its behavior is built. It takes an
+// argument because CAF 0.17 dereferences a null argument tuple when spawning
+// a function without arguments (UBSan reports it).
+caf::behavior broken(caf::event_based_actor* self, const std::string& reason) {
   actors::fail_on_exception(self);
-  throw std::runtime_error("cannot open database");
+  throw std::runtime_error(reason);
 }
 
 actors::child_spec broken_child(const std::string& name) {
   actors::child_spec c;
   c.name = name;
-  c.start = [](caf::actor_system& sys) { return sys.spawn(broken); };
+  c.start = [](caf::actor_system& sys) { return sys.spawn(broken, "cannot open database"); };
   return c;
 }
 

@@ -82,8 +82,9 @@ TEST(real_servers, postgres_answers_soci) {
   server.create_database("smoke_soci");
   soci::session sql(soci::postgresql, server.connection_string("smoke_soci"));
   sql << "create table item (id integer primary key, name text not null)";
-  sql << "insert into item (id, name) values (:id, :name)", soci::use(7),
-      soci::use(std::string("seven"));
+  const int id = 7;
+  const std::string seven = "seven";  // SOCI binds by reference: no temporaries
+  sql << "insert into item (id, name) values (:id, :name)", soci::use(id), soci::use(seven);
   std::string name;
   sql << "select name from item where id = 7", soci::into(name);
   EXPECT_EQ(name, "seven");
