@@ -417,6 +417,19 @@ TEST_F(configured_server, handler_exception_is_a_500_problem_and_serving_goes_on
   EXPECT_EQ(ok->status, 200);
 }
 
+TEST_F(configured_server, a_second_server_cannot_take_the_same_port) {
+  auto second = std::make_unique<shared::http::server>(shared::http::server_options{}, metrics,
+                                                       "test.second", std::vector<route>{});
+  try {
+    shared::http::listener taken{std::move(second), "127.0.0.1",
+                                 static_cast<std::uint16_t>(svr->port()), caf::actor_addr{}};
+    FAIL() << "a second listener bound port " << svr->port();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string{e.what()}.find("cannot listen on 127.0.0.1:"), std::string::npos)
+      << e.what();
+  }
+}
+
 TEST_F(configured_server, keep_alive_survives_more_than_five_requests) {
   auto c = client();
   c.set_keep_alive(true);

@@ -9,6 +9,14 @@ namespace shared::http {
 
 namespace {
 
+// SO_REUSEADDR only, so that a restart binds past TIME_WAIT. cpp-httplib's
+// default adds SO_REUSEPORT, with which a second instance binds the same
+// port without a word and the kernel splits the connections between them.
+void exclusive_port(socket_t fd) {
+  int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
 // cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections
 // (64 at once from wrk or a proxy) overflows it, and the dropped ones wait for
 // the 1 s SYN retransmit. Linux lets listen() raise the backlog of a socket
@@ -16,11 +24,11 @@ namespace {
 std::uint16_t bind_listening(httplib::Server& svr, const std::string& host, std::uint16_t port) {
   int listening = -1;
   svr.set_socket_options([&listening](socket_t fd) {
-    httplib::default_socket_options(fd);
+    exclusive_port(fd);
     listening = fd;
   });
   int bound = port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);
-  svr.set_socket_options(httplib::default_socket_options); // `listening` goes away
+  svr.set_socket_options(exclusive_port); // `listening` goes away
   auto where = host + ":" + std::to_string(port);
   if (bound <= 0)
     throw std::runtime_error("cannot listen on " + where);
