@@ -1,6 +1,6 @@
 // Rendering with `kubectl kustomize` and schema validation with the
 // kubernetes-models packages (Kubernetes, Gateway API, Traefik), offline.
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { parseAllDocuments } from "yaml";
 
 export function parseDocuments(text, origin) {
@@ -13,14 +13,12 @@ export function parseDocuments(text, origin) {
   return docs;
 }
 
+// The documents, and the warnings kustomize printed (deprecated fields).
 export function render(kubectl, dir) {
-  let out;
-  try {
-    out = execFileSync(kubectl, ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (e) {
-    throw new Error(`kubectl kustomize ${dir} failed: ${(e.stderr || e.message).trim()}`);
-  }
-  return parseDocuments(out, dir);
+  const r = spawnSync(kubectl, ["kustomize", dir], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${(r.stderr || r.error?.message || "").trim()}`);
+  const warnings = r.stderr.split("\n").filter((l) => /warning/i.test(l)).map((l) => l.replace(/^#\s*/, ""));
+  return { docs: parseDocuments(r.stdout, dir), warnings };
 }
 
 // Where each API group's models live; core (v1) is "kubernetes-models/v1".
