@@ -37,6 +37,8 @@ const KUSTOMIZATIONS = [
   { dir: "deploy/k8s/overlays/prod", complete: true, services: true, edge: "gateway", secrets: "external", production: true },
   { dir: "deploy/k8s/overlays/ingress-nginx", complete: true, services: true, edge: "ingress", secrets: "dev" },
   { dir: "deploy/k8s/examples/static-pv", complete: true },
+  { dir: "deploy/k8s/examples/cloudnative-pg", complete: true, services: true, edge: "gateway", secrets: "external",
+    production: true, database: "operator" },
 ];
 
 // The architecture's flows (deploy/k8s/README.md, "NetworkPolicies"): the
@@ -58,9 +60,14 @@ const EDGES = {
 };
 // Endpoints outside the set: the edge's pods, the cluster DNS, any other
 // namespace's pod, an address outside the cluster.
-function outside(edge) {
+function outside(edge, namespace, database) {
   const https = [{ number: 443, protocol: "TCP" }];
+  // An operator's PostgreSQL pods are not in the set, but in its namespace.
+  const operatorDatabase = database === "operator"
+    ? [{ name: "postgres", namespace, labels: { "cnpg.io/cluster": "postgres" }, ports: [{ number: 5432, name: "postgres", protocol: "TCP" }] }]
+    : [];
   return [
+    ...operatorDatabase,
     { name: "edge", ...EDGES[edge ?? "gateway"] },
     { name: "kube-dns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" },
       ports: [{ number: 53, protocol: "UDP" }, { number: 53, protocol: "TCP" }] },
@@ -68,6 +75,8 @@ function outside(edge) {
     { name: "internet", namespace: "", labels: {}, external: true, ports: https },
   ];
 }
+
+const namespaceOf = (docs) => docs.find((d) => d.kind === "Deployment")?.metadata?.namespace ?? "default";
 
 // The Secrets production gets from its operator: deploy/k8s/README.md's
 // "Secrets" table, first column.
@@ -129,8 +138,9 @@ function contractProblems(docs, k) {
   need("Service", "platformnpservice-srv", (s) => (s.spec.type === "NodePort" ? null : "platformnpservice-srv is not a NodePort"));
   need("Service", "commands-clusterip-srv", ports(80));
   need("Service", "rabbitmq-clusterip-srv", ports(5672, 15672));
-  need("StatefulSet", "postgres", (s) =>
-    s.spec.volumeClaimTemplates?.some((t) => t.spec?.storageClassName) ? null : "postgres has no volumeClaimTemplate on a named StorageClass");
+  if (k.database !== "operator")
+    need("StatefulSet", "postgres", (s) =>
+      s.spec.volumeClaimTemplates?.some((t) => t.spec?.storageClassName) ? null : "postgres has no volumeClaimTemplate on a named StorageClass");
   need("StatefulSet", "rabbitmq");
   need("HorizontalPodAutoscaler", "platforms-hpa");
   // The container port behind the Service's 666, by number or name.
@@ -218,7 +228,8 @@ async function main() {
       if (help[svc.binary])
         await report.check(`settings of ${svc.binary} in ${k.dir}`, () => checkDeploymentSettings(docs, svc.binary, help[svc.binary]));
     await report.check(`NetworkPolicies ${k.dir}: default deny, exactly the architecture's flows`, () =>
-      [...defaultDenyProblems(docs), ...flowProblems(docs, outside(k.edge), EXPECTED_FLOWS)]);
+      [...defaultDenyProblems(docs), ...flowProblems(docs, outside(k.edge, namespaceOf(docs), k.database),
+        EXPECTED_FLOWS.filter((f) => k.database !== "operator" || !f.startsWith("postgres ->")))]);
     await report.check(`pods ${k.dir}: labels, no API token, unprivileged ports, spread, actor threads`, () => checkPods(docs));
     await report.check(`secrets ${k.dir}: ${k.production ? "none rendered, no development value" : "broker accounts apart"}`, () =>
       [...checkBrokerAccounts(docs), ...(k.production ? checkProductionSecrets(docs, devValues, external) : [])]);

@@ -56,6 +56,7 @@ const configMap = (docs, deployment) =>
 function cases({ rendered, compose, help, repo, kubectl, network, secrets }) {
   const local = rendered["deploy/k8s/overlays/local"];
   const prod = rendered["deploy/k8s/overlays/prod"];
+  const operator = rendered["deploy/k8s/examples/cloudnative-pg"];
   const ingress = rendered["deploy/k8s/overlays/ingress-nginx"];
   const platformHelp = help["platform-service"] ?? SAMPLE_HELP;
   const dockerfile = readFileSync(join(repo, "deploy/docker/Dockerfile"), "utf8");
@@ -64,7 +65,7 @@ function cases({ rendered, compose, help, repo, kubectl, network, secrets }) {
   const broker = { queue, deadLetter: { exchange: `${queue}.dlx`, queue: `${queue}.dead` }, users: [] };
   const manifests = (docs) => ({ input: docs, check: (d) => checkAll(d) });
   const settings = (docs) => ({ input: docs, check: (d) => checkDeploymentSettings(d, "platform-service", platformHelp) });
-  const flows = (docs) => ({ input: docs, check: (d) => [...defaultDenyProblems(d), ...flowProblems(d, network.outside("gateway"), network.expected)] });
+  const flows = (docs) => ({ input: docs, check: (d) => [...defaultDenyProblems(d), ...flowProblems(d, network.outside("gateway", "acme"), network.expected)] });
   const pod = (docs, deployment) => named(docs, "Deployment", deployment).spec.template;
   const rabbit = (docs) => named(docs, "StatefulSet", "rabbitmq").spec.template.spec;
   const rabbitConfig = (docs) => docs.find((x) => x.kind === "ConfigMap" && /^rabbitmq-config/.test(x.metadata.name)).data;
@@ -141,6 +142,15 @@ function cases({ rendered, compose, help, repo, kubectl, network, secrets }) {
     { name: "max_connections below the pools at their HPA maxima", input: prod, check: checkPostgres,
       breakIt: (d) => { postgres(d).args = ["-c", "max_connections=100"]; },
       expect: /max_connections 100 < 13 command-service pods x 1 \+ 13 platform-service pods x 11 \+ 3 reserved = 159/ },
+    { name: "an operator's PostgreSQL without replicas", input: operator, check: checkPostgres,
+      breakIt: (d) => { named(d, "Cluster", "postgres").spec.instances = 1; },
+      expect: /Cluster\/postgres: 1 instance\(s\), no failover/ },
+    { name: "an operator's PostgreSQL without backups", input: operator, check: checkPostgres,
+      breakIt: (d) => d.filter((x) => x.kind !== "ScheduledBackup"),
+      expect: /Cluster\/postgres: no ScheduledBackup/ },
+    { name: "a CloudNativePG Cluster without a field the checks rely on", input: operator, check: validateAll,
+      breakIt: (d) => { delete named(d, "Cluster", "postgres").spec.instances; },
+      expect: /Cluster\/postgres: lacks spec.instances/ },
     { name: "pg_isready as PostgreSQL's liveness", input: prod, check: checkPostgres,
       breakIt: (d) => { postgres(d).livenessProbe = postgres(d).readinessProbe; },
       expect: /liveness and readiness are the same probe/ },

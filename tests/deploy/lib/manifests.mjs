@@ -53,10 +53,24 @@ function secretDataUnwrapped(doc) {
   return { ...doc, data };
 }
 
+// Kinds with no schema package offline (CloudNativePG publishes none on npm):
+// the fields each must have, checked by hand.
+const WITHOUT_SCHEMA = {
+  "postgresql.cnpg.io/v1": {
+    Cluster: ["spec.instances", "spec.storage.size"],
+    Database: ["spec.name", "spec.owner", "spec.cluster.name"],
+    ScheduledBackup: ["spec.schedule", "spec.cluster.name"],
+  },
+};
+
+const at = (doc, path) => path.split(".").reduce((v, k) => v?.[k], doc);
+
 // Problems of one document: unknown apiVersion/kind, or schema errors.
 export async function validateDocument(doc) {
   if (!doc || typeof doc !== "object" || !doc.apiVersion || !doc.kind)
     return [`${describe(doc)}: no apiVersion/kind`];
+  const fields = WITHOUT_SCHEMA[doc.apiVersion]?.[doc.kind];
+  if (fields) return fields.filter((f) => at(doc, f) === undefined).map((f) => `${describe(doc)}: lacks ${f}`);
   const Model = await modelClass(doc.apiVersion, doc.kind);
   if (!Model) return [`${describe(doc)}: unknown kind ${doc.kind} in ${doc.apiVersion}`];
   try {

@@ -140,6 +140,11 @@ export function secretReferences(docs) {
       for (const f of c.envFrom ?? []) if (f.secretRef) names.add(f.secretRef.name);
     }
   }
+  for (const c of ofKind(docs, "Cluster")) {
+    const refs = [c.spec?.bootstrap?.initdb?.secret, ...(c.spec?.managed?.roles ?? []).map((r) => r.passwordSecret),
+      ...Object.values(c.spec?.backup?.barmanObjectStore?.s3Credentials ?? {})];
+    for (const r of refs) if (r?.name) names.add(r.name);
+  }
   for (const g of ofKind(docs, "Gateway"))
     for (const l of g.spec?.listeners ?? [])
       for (const r of l.tls?.certificateRefs ?? []) if ((r.kind ?? "Secret") === "Secret") names.add(r.name);
@@ -228,13 +233,8 @@ const SESSIONS = {
 };
 const RESERVED = 3; // superuser_reserved_connections
 
-export function checkPostgres(docs) {
-  const problems = [];
-  const sts = find(docs, "StatefulSet", "postgres");
-  if (!sts) return ["StatefulSet postgres is missing"];
-  const pod = sts.spec.template.spec;
-  const c = pod.containers.find((x) => x.name === "postgres");
-  const max = Number(/max_connections=(\d+)/.exec((c.args ?? []).join(" "))?.[1]);
+// Sessions the services may hold at once, and the sum as words.
+function connectionNeed(docs) {
   let need = RESERVED;
   const terms = [];
   for (const w of workloads(docs)) {
@@ -246,9 +246,21 @@ export function checkPostgres(docs) {
     need += pods * each;
     terms.push(`${pods} ${binary} pods x ${each}`);
   }
-  if (!max) problems.push("postgres sets no max_connections (args -c max_connections=N)");
-  else if (need > max)
-    problems.push(`max_connections ${max} < ${terms.join(" + ")} + ${RESERVED} reserved = ${need}`);
+  return { need, sum: `${terms.join(" + ")} + ${RESERVED} reserved = ${need}` };
+}
+
+function maxConnectionsProblems(docs, max) {
+  const { need, sum } = connectionNeed(docs);
+  if (!max) return ["PostgreSQL sets no max_connections"];
+  return need > max ? [`max_connections ${max} < ${sum}`] : [];
+}
+
+// The StatefulSet: connections, probes, the roles script at initdb.
+function statefulSetProblems(docs, sts) {
+  const problems = [];
+  const pod = sts.spec.template.spec;
+  const c = pod.containers.find((x) => x.name === "postgres");
+  problems.push(...maxConnectionsProblems(docs, Number(/max_connections=(\d+)/.exec((c.args ?? []).join(" "))?.[1])));
   const liveness = c.livenessProbe;
   const readiness = c.readinessProbe;
   if (!liveness || !readiness) problems.push("postgres lacks a liveness or a readiness probe");
@@ -263,6 +275,32 @@ export function checkPostgres(docs) {
   if (!script || !/own_database platforms platforms/.test(script) || !/own_database commands commands/.test(script))
     problems.push("postgres does not run deploy/postgres/roles.sh at initdb (each service's own role and database)");
   return problems;
+}
+
+// A CloudNativePG Cluster: connections, replicas, backups, the same roles.
+function operatorClusterProblems(docs, cluster) {
+  const problems = maxConnectionsProblems(docs, Number(cluster.spec.postgresql?.parameters?.max_connections));
+  if (!(cluster.spec.instances >= 3)) problems.push(`Cluster/${cluster.metadata.name}: ${cluster.spec.instances} instance(s), no failover`);
+  if (!cluster.spec.backup?.barmanObjectStore) problems.push(`Cluster/${cluster.metadata.name}: no backup store`);
+  if (!ofKind(docs, "ScheduledBackup").some((b) => b.spec.cluster.name === cluster.metadata.name))
+    problems.push(`Cluster/${cluster.metadata.name}: no ScheduledBackup`);
+  const initdb = cluster.spec.bootstrap?.initdb;
+  if (initdb?.database !== "platforms" || initdb?.owner !== "platforms")
+    problems.push(`Cluster/${cluster.metadata.name}: bootstrap does not make database platforms owned by platforms`);
+  const role = (cluster.spec.managed?.roles ?? []).find((r) => r.name === "commands");
+  if (!role?.login || role.superuser || role.createdb || role.createrole)
+    problems.push(`Cluster/${cluster.metadata.name}: no login role commands without superuser, createdb, createrole`);
+  if (!ofKind(docs, "Database").some((d) => d.spec.name === "commands" && d.spec.owner === "commands"))
+    problems.push("no Database commands owned by role commands");
+  return problems;
+}
+
+export function checkPostgres(docs) {
+  const sts = find(docs, "StatefulSet", "postgres");
+  const cluster = ofKind(docs, "Cluster").find((c) => c.apiVersion.startsWith("postgresql.cnpg.io/"));
+  if (sts) return statefulSetProblems(docs, sts);
+  if (cluster) return operatorClusterProblems(docs, cluster);
+  return ["neither StatefulSet postgres nor a CloudNativePG Cluster"];
 }
 
 // Each service connects as its own role to its own database (not as a superuser).
