@@ -6,6 +6,7 @@
 // compose file parse and keep our rules. Self-tests break known-good inputs
 // on purpose and require each break to be reported.
 //   node check.mjs [platform-service-binary command-service-binary]
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -207,6 +208,10 @@ async function main() {
     report.skip("settings against the binaries",
       "pass the platform-service and command-service binaries as arguments to check that every setting is provided");
 
+  await report.check("kubectl brings kustomize v5 or later (current kustomization fields)", () => {
+    const v = JSON.parse(execFileSync(kubectl, ["version", "--client", "-o", "json"], { encoding: "utf8" })).kustomizeVersion;
+    return Number(/^v(\d+)/.exec(v ?? "")?.[1]) >= 5 ? [] : [`${kubectl} has kustomize ${v ?? "of unknown version"}`];
+  });
   const rendered = {};
   const external = operatorSecrets();
   const devValues = developmentValues();
