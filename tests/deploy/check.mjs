@@ -30,13 +30,14 @@ const kubectl = process.env.KUBECTL || "kubectl";
 
 // What is rendered; `complete` sets hold everything their references need
 // (but the operator's Secrets where `secrets` is "external"); `dev` sets
-// carry the development Secrets, `production` ones none.
+// carry the development Secrets (overlays/local only), `production` ones
+// none and no development value.
 const KUSTOMIZATIONS = [
-  { dir: "deploy/k8s/base", complete: true, services: true, secrets: "external" },
+  { dir: "deploy/k8s/base", complete: true, services: true, secrets: "external", production: true },
   { dir: "deploy/k8s/gateway", complete: false },
   { dir: "deploy/k8s/overlays/local", complete: true, services: true, edge: "gateway", secrets: "dev" },
   { dir: "deploy/k8s/overlays/prod", complete: true, services: true, edge: "gateway", secrets: "external", production: true },
-  { dir: "deploy/k8s/overlays/ingress-nginx", complete: true, services: true, edge: "ingress", secrets: "dev" },
+  { dir: "deploy/k8s/overlays/ingress-nginx", complete: true, services: true, edge: "ingress", secrets: "external", production: true },
   { dir: "deploy/k8s/examples/static-pv", complete: true },
   { dir: "deploy/k8s/examples/cloudnative-pg", complete: true, services: true, edge: "gateway", secrets: "external",
     production: true, database: "operator" },
