@@ -1,10 +1,13 @@
-// Offline checks of deploy/: every kustomization renders (kubectl kustomize)
-// and validates against the Kubernetes, Gateway API and Traefik schemas; the
-// rendered sets' cross-references hold; the services' settings (from their
-// --help) are all provided in Kubernetes and in the compose file; the
-// RabbitMQ definitions match what the services declare; the Dockerfile and
-// compose file parse and keep our rules. Self-tests break known-good inputs
-// on purpose and require each break to be reported.
+// Offline checks of deploy/: every kustomization renders (kubectl kustomize,
+// current fields only) and validates against the Kubernetes, Gateway API and
+// Traefik schemas; the rendered sets' cross-references hold; the services'
+// settings (from their --help) are all provided, with values of the right
+// grammar, in Kubernetes and in the compose file; what production asks of
+// each set holds (NetworkPolicy flows, pods, Secrets, RabbitMQ 4.1,
+// PostgreSQL, the edge); the RabbitMQ definitions match what the services
+// declare; the Dockerfile and compose file parse and keep our rules.
+// Self-tests break known-good inputs on purpose and require each break to be
+// reported.
 //   node check.mjs [platform-service-binary command-service-binary]
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -103,7 +106,6 @@ function developmentValues() {
   for (const u of accounts.users ?? []) values.push(u.password_hash);
   return values;
 }
-
 
 const SERVICES = [
   { binary: "platform-service", compose: "platform-service" },
