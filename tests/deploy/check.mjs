@@ -244,7 +244,8 @@ async function main() {
     await report.check(`RabbitMQ 4.1 ${k.dir}`, () => checkRabbitmq(docs));
     await report.check(`PostgreSQL ${k.dir}: connections, probes, each service's own role`, () =>
       [...checkPostgres(docs), ...checkDatabaseRoles(docs)]);
-    if (k.edge) await report.check(`edge ${k.dir}: HTTPS, auth URL in its namespace, client-keyed rate limit`, () => checkEdge(docs));
+    if (k.edge) await report.check(`edge ${k.dir}: HTTPS${k.production ? " only" : ""}, auth URL in its namespace, client-keyed rate limit`,
+      () => checkEdge(docs, { httpsOnly: k.production }));
   }
 
   // The compose file.

@@ -148,6 +148,7 @@ export function secretReferences(docs) {
   for (const g of ofKind(docs, "Gateway"))
     for (const l of g.spec?.listeners ?? [])
       for (const r of l.tls?.certificateRefs ?? []) if ((r.kind ?? "Secret") === "Secret") names.add(r.name);
+  for (const i of ofKind(docs, "Ingress")) for (const t of i.spec?.tls ?? []) if (t.secretName) names.add(t.secretName);
   return [...names];
 }
 
@@ -320,13 +321,30 @@ export function checkDatabaseRoles(docs) {
   return problems;
 }
 
-// HTTPS at the Gateway, the auth URL in the set's own namespace, and the
-// rate limit keyed on the client the balancer forwards.
-export function checkEdge(docs) {
+// A route with backends attached to a plain HTTP listener (no sectionName:
+// to every listener of its Gateway).
+function plainHttpRoutes(docs) {
+  const plain = (ref) => {
+    const listeners = find(docs, "Gateway", ref.name)?.spec?.listeners ?? [];
+    return listeners.some((l) => l.protocol === "HTTP" && (!ref.sectionName || ref.sectionName === l.name));
+  };
+  return ofKind(docs, "HTTPRoute").filter((r) => (r.spec?.rules ?? []).some((rule) => (rule.backendRefs ?? []).length) &&
+    (r.spec?.parentRefs ?? []).some(plain));
+}
+
+// HTTPS at the Gateway (and, with httpsOnly, plain HTTP only redirecting),
+// the auth URL in the set's own namespace, and the rate limit keyed on the
+// client the balancer forwards.
+export function checkEdge(docs, { httpsOnly = false } = {}) {
   const problems = [];
   for (const g of ofKind(docs, "Gateway"))
     if (!(g.spec?.listeners ?? []).some((l) => l.protocol === "HTTPS" && (l.tls?.certificateRefs ?? []).length))
       problems.push(`${describe(g)} has no HTTPS listener with a certificate`);
+  for (const i of ofKind(docs, "Ingress"))
+    if (!(i.spec?.tls ?? []).some((t) => t.secretName && (t.hosts ?? []).includes("acme.com")))
+      problems.push(`${describe(i)} has no TLS for acme.com`);
+  if (httpsOnly)
+    for (const r of plainHttpRoutes(docs)) problems.push(`${describe(r)} serves the API over plain HTTP`);
   const urls = [
     ...ofKind(docs, "Middleware").filter((m) => m.spec?.forwardAuth).map((m) => [m, m.spec.forwardAuth.address]),
     ...ofKind(docs, "Ingress").filter((i) => i.metadata?.annotations?.["nginx.ingress.kubernetes.io/auth-url"])
