@@ -55,8 +55,9 @@ function libpqProblem(value) {
 // the FORMS above; each returns what is wrong, or null.
 const GRAMMARS = [
   { applies: (s) => s.name.startsWith("ConnectionStrings__"),
-    problem: (s, v) => (v === ":memory:" || v.startsWith("sqlite:")) && s.help.includes(v.split(":")[0] + ":")
-      ? null : libpqProblem(v) },
+    // The command service's SQLite forms, where its help offers them.
+    problem: (s, v) => (v === ":memory:" && s.help.includes('":memory:"')) ||
+      (v.startsWith("sqlite:") && s.help.includes("sqlite:<file>")) ? null : libpqProblem(v) },
   { applies: (s) => /^https?:\/\//.test(s.fallback),
     problem: (s, v) => {
       if (s.help.includes("host:port") && /^[A-Za-z0-9.-]+:\d+$/.test(v)) return null;
