@@ -197,6 +197,13 @@ public:
     process_.reset();
   }
 
+  // A crash: no shutdown, nothing flushed by the service.
+  void kill() {
+    process_->signal(SIGKILL);
+    EXPECT_EQ(process_->wait_exit(5s), 128 + SIGKILL);
+    process_.reset();
+  }
+
   bool ready(std::chrono::milliseconds deadline) {
     return eventually([&] {
       auto r = client().Get("/readyz");
@@ -715,6 +722,62 @@ TEST(command_service, the_postgresql_store_serves_events_and_commands_and_keeps_
   svc.stop();
 }
 
+// deploy/postgres/roles.sh, as the stack, compose and Kubernetes run it, on
+// the fixture's server (which trusts loopback: the roles get no password).
+void make_service_roles(support::postgres_server& pg) {
+  auto command = std::string{"PGHOST="}.append(pg.host())
+                   .append(" PGPORT=").append(std::to_string(pg.port()))
+                   .append(" PGUSER=postgres sh " ROLES_SCRIPT_PATH);
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+std::string as_role(const support::postgres_server& pg, const std::string& role) {
+  return std::string{"host="}.append(pg.host()).append(" port=").append(std::to_string(pg.port()))
+    .append(" dbname=").append(role).append(" user=").append(role).append(" connect_timeout=3");
+}
+
+TEST(command_service, its_own_role_and_database_keep_every_command_across_a_kill) {
+  grpc_platforms grpc; // knows no platform: whatever survives comes from PostgreSQL
+  auto& pg = support::postgres();
+  pg.create_database("commands"); // fresh, owned by postgres until the script runs
+  make_service_roles(pg);
+  make_service_roles(pg); // idempotent: every stack start runs it
+  {
+    soci::session admin{soci::postgresql, pg.connection_string()};
+    int super = 1, create_db = 1, create_role = 1;
+    admin << "select rolsuper::int, rolcreatedb::int, rolcreaterole::int from pg_roles "
+             "where rolname = 'commands'",
+      soci::into(super), soci::into(create_db), soci::into(create_role);
+    EXPECT_EQ(super + create_db + create_role, 0) << "the role holds only what it needs";
+    std::string owner;
+    admin << "select pg_get_userbyid(datdba) from pg_database where datname = 'commands'",
+      soci::into(owner);
+    EXPECT_EQ(owner, "commands");
+  }
+  auto foreign = as_role(pg, "commands");
+  foreign.replace(foreign.find("dbname=commands"), 15, "dbname=platforms");
+  EXPECT_THROW((soci::session{soci::postgresql, foreign}), soci::soci_error)
+    << "the command service's role may not connect to the platform service's database";
+
+  command_service svc{"cmd-it-own-role", grpc.port(),
+                      {"--ConnectionStrings__CommandsConn=" + as_role(pg, "commands")}};
+  publish({event(31, "Kept across a kill")});
+  ASSERT_TRUE(eventually([&] { return svc.has_platform(31); }, 3s));
+  json created = json::array();
+  for (int i = 0; i < 50; ++i) {
+    auto r = svc.client().Post("/api/c/platforms/31/commands",
+                               json{{"howTo", "step " + std::to_string(i)}, {"commandLine", "run"}}.dump(),
+                               "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    created.push_back(json::parse(r->body));
+  }
+  svc.kill();
+  svc.start();
+  EXPECT_EQ(svc.get_json("/api/c/platforms/31/commands"), created);
+  svc.stop();
+}
+
 TEST(command_service, a_constraint_only_postgresql_enforces_is_a_400_that_restarts_nothing) {
   grpc_platforms grpc;
   grpc.service().add(1, "Dot Net");
@@ -804,6 +867,14 @@ TEST(command_service, platform_sync_runs_over_tls_with_the_configured_ca_and_fai
     << "a server certificate the CA did not sign is refused";
   EXPECT_FALSE(wrong_ca.has_platform(7));
   wrong_ca.stop();
+
+  // `system`, the deployments' value: the system's trust store, which does
+  // not hold the test's self-signed CA.
+  command_service system_roots{"cmd-it-tls-system", grpc.port(),
+                               {address, "--GrpcPlatformCaFile=system"}};
+  EXPECT_TRUE(system_roots.process().wait_for_line("event=sync_failed", 5s));
+  EXPECT_FALSE(system_roots.has_platform(7));
+  system_roots.stop();
 
   command_service plaintext{"cmd-it-tls-plain", grpc.port()}; // http:// to a TLS server
   EXPECT_TRUE(plaintext.process().wait_for_line("event=sync_failed", 5s));

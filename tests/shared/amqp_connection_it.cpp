@@ -502,7 +502,7 @@ TEST(amqp_connection, delete_queue_drops_the_queue_and_tells_what_it_held) {
 namespace {
 
 // A vhost of its own where `user` has the permissions that
-// deploy/rabbitmq/definitions.json gives it, and a connection as that user.
+// deploy/rabbitmq/topology.json gives it, and a connection as that user.
 amqp::connection_options as_deployed(const std::string& user, const std::string& vhost) {
   std::ifstream in{RABBITMQ_DEFINITIONS};
   auto defs = nlohmann::json::parse(in);

@@ -7,6 +7,10 @@
 namespace command {
 namespace {
 
+// GrpcPlatformCaFile's word for gRPC's default roots, which on Linux are the
+// system's trust store (/etc/ssl/certs).
+constexpr const char* system_trust_store = "system";
+
 std::string read_file(const std::string& setting, const std::string& path) {
   std::ifstream in{path};
   if (!in)
@@ -32,8 +36,9 @@ void read_bus(actors::settings& s, subscriber_config& c, event_processor_config&
 void read_sync(actors::settings& s, platform_sync_config& c) {
   auto address = s.text("GrpcPlatform", "http://localhost:666",
                         "Platform Service gRPC address (http://, https:// or host:port)");
-  auto ca_file = s.optional_text("GrpcPlatformCaFile",
-                                 "PEM root certificates for an https:// address (unset: gRPC's defaults)");
+  auto ca_file = s.text("GrpcPlatformCaFile", system_trust_store,
+                        "roots for an https:// address: `system` (the system's trust store, "
+                        "as gRPC loads it) or a PEM file");
   c.interval = s.duration("PlatformSyncInterval", c.interval, "time between full platform syncs");
   c.deadline = s.duration("GrpcDeadline", c.deadline,
                           "deadline of each gRPC call; for StreamAllPlatforms, of each page");
@@ -46,7 +51,7 @@ void read_sync(actors::settings& s, platform_sync_config& c) {
   if (!target)
     return s.reject("GrpcPlatform", address, "has no host:port");
   c.target = *target;
-  if (c.target.tls && !ca_file.empty())
+  if (c.target.tls && ca_file != system_trust_store)
     c.ca_pem = read_file("GrpcPlatformCaFile", ca_file);
 }
 
@@ -55,8 +60,10 @@ void read_sync(actors::settings& s, platform_sync_config& c) {
 config read_config(actors::settings& s) {
   config c;
   c.database = s.connection_string("ConnectionStrings__CommandsConn", ":memory:",
-                                   "\":memory:\" (SQLite in memory), sqlite:<file> or a "
-                                   "PostgreSQL connection string");
+                                   "a PostgreSQL connection string (deployments: the "
+                                   "commands database), sqlite:<file>, or \":memory:\" "
+                                   "(development: SQLite in memory, commands are forgotten "
+                                   "at every restart)");
   c.rest = shared::http::read_rest_config(s, 6000);
   c.processor.repository_timeout = c.rest.request_timeout;
   c.sync.repository_timeout = c.rest.request_timeout;

@@ -176,10 +176,12 @@ function keysOf(doc) {
 
 // ConfigMaps, Secrets, keys, service accounts, governing services and
 // StorageClasses that pods and StatefulSets refer to must be in the set.
-export function checkReferences(docs) {
+// `external`: Secrets the operator creates, which the set refers to but
+// does not hold.
+export function checkReferences(docs, external = []) {
   const problems = [];
   const need = (where, kind, name, key, optional) => {
-    if (optional) return;
+    if (optional || (kind === "Secret" && external.includes(name))) return;
     const doc = find(docs, kind, name);
     if (!doc) problems.push(`${where}: ${kind} ${name} does not exist`);
     else if (key !== undefined && !keysOf(doc).has(key)) problems.push(`${where}: ${kind} ${name} has no key ${key}`);
@@ -271,9 +273,9 @@ export function checkVolumes(docs) {
   return problems;
 }
 
-export function checkAll(docs) {
+export function checkAll(docs, { external = [] } = {}) {
   return [
     ...checkServices(docs), ...checkIngresses(docs), ...checkRoutes(docs), ...checkProbes(docs),
-    ...checkReferences(docs), ...checkScaling(docs), ...checkVolumes(docs),
+    ...checkReferences(docs, external), ...checkScaling(docs), ...checkVolumes(docs),
   ];
 }

@@ -1,6 +1,6 @@
 // Rendering with `kubectl kustomize` and schema validation with the
 // kubernetes-models packages (Kubernetes, Gateway API, Traefik), offline.
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { parseAllDocuments } from "yaml";
 
 export function parseDocuments(text, origin) {
@@ -13,14 +13,12 @@ export function parseDocuments(text, origin) {
   return docs;
 }
 
+// The documents, and the warnings kustomize printed (deprecated fields).
 export function render(kubectl, dir) {
-  let out;
-  try {
-    out = execFileSync(kubectl, ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (e) {
-    throw new Error(`kubectl kustomize ${dir} failed: ${(e.stderr || e.message).trim()}`);
-  }
-  return parseDocuments(out, dir);
+  const r = spawnSync(kubectl, ["kustomize", dir], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${(r.stderr || r.error?.message || "").trim()}`);
+  const warnings = r.stderr.split("\n").filter((l) => /warning/i.test(l)).map((l) => l.replace(/^#\s*/, ""));
+  return { docs: parseDocuments(r.stdout, dir), warnings };
 }
 
 // Where each API group's models live; core (v1) is "kubernetes-models/v1".
@@ -55,10 +53,24 @@ function secretDataUnwrapped(doc) {
   return { ...doc, data };
 }
 
+// Kinds with no schema package offline (CloudNativePG publishes none on npm):
+// the fields each must have, checked by hand.
+const WITHOUT_SCHEMA = {
+  "postgresql.cnpg.io/v1": {
+    Cluster: ["spec.instances", "spec.storage.size"],
+    Database: ["spec.name", "spec.owner", "spec.cluster.name"],
+    ScheduledBackup: ["spec.schedule", "spec.cluster.name"],
+  },
+};
+
+const at = (doc, path) => path.split(".").reduce((v, k) => v?.[k], doc);
+
 // Problems of one document: unknown apiVersion/kind, or schema errors.
 export async function validateDocument(doc) {
   if (!doc || typeof doc !== "object" || !doc.apiVersion || !doc.kind)
     return [`${describe(doc)}: no apiVersion/kind`];
+  const fields = WITHOUT_SCHEMA[doc.apiVersion]?.[doc.kind];
+  if (fields) return fields.filter((f) => at(doc, f) === undefined).map((f) => `${describe(doc)}: lacks ${f}`);
   const Model = await modelClass(doc.apiVersion, doc.kind);
   if (!Model) return [`${describe(doc)}: unknown kind ${doc.kind} in ${doc.apiVersion}`];
   try {

@@ -8,6 +8,17 @@
 // them, and a user with permissions for every RabbitMQUser a deployment or
 // the compose file names.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+// The broker's definitions as a development broker loads them: accounts,
+// then topology and permissions.
+export function developmentDefinitions(repo) {
+  const topology = JSON.parse(readFileSync(join(repo, "deploy/rabbitmq/topology.json"), "utf8"));
+  const accounts = JSON.parse(readFileSync(join(repo, "deploy/rabbitmq/dev-accounts/accounts.json"), "utf8"));
+  return { ...topology, users: accounts.users, permissions: [...(accounts.permissions ?? []), ...(topology.permissions ?? [])] };
+}
+
 const byName = (list, name) => (list ?? []).find((x) => x.name === name);
 
 function bound(defs, source, destination) {

@@ -31,11 +31,59 @@ const FORMS = [
   { fallback: /^(true|false)$/, value: /^(true|false|1|0|yes|no|on|off)$/i, what: "a boolean" },
 ];
 
+// libpq's connection keywords (PostgreSQL 15, "Parameter Key Words").
+const LIBPQ_KEYWORDS = new Set(["host", "hostaddr", "port", "dbname", "user", "password", "passfile",
+  "channel_binding", "connect_timeout", "client_encoding", "options", "application_name",
+  "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+  "tcp_user_timeout", "replication", "gssencmode", "sslmode", "requiressl", "sslcompression", "sslcert",
+  "sslkey", "sslpassword", "sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer",
+  "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib", "service",
+  "target_session_attrs"]);
+
+function libpqProblem(value) {
+  const pairs = value.trim().split(/\s+/);
+  for (const p of pairs) {
+    const m = /^([a-z_]+)=(\S+)$/.exec(p);
+    if (!m) return `'${p}' is not keyword=value`;
+    if (!LIBPQ_KEYWORDS.has(m[1])) return `'${m[1]}' is not a libpq keyword`;
+    if (m[1] === "password") return "holds a password (give it as PGPASSWORD from a Secret)";
+  }
+  return pairs.some((p) => p.startsWith("host=")) ? null : "names no host";
+}
+
+// Grammars by the setting's kind (its name, default or help text), beyond
+// the FORMS above; each returns what is wrong, or null.
+const GRAMMARS = [
+  { applies: (s) => s.name.startsWith("ConnectionStrings__"),
+    // The command service's SQLite forms, where its help offers them.
+    problem: (s, v) => (v === ":memory:" && s.help.includes('":memory:"')) ||
+      (v.startsWith("sqlite:") && s.help.includes("sqlite:<file>")) ? null : libpqProblem(v) },
+  { applies: (s) => /^https?:\/\//.test(s.fallback),
+    problem: (s, v) => {
+      if (s.help.includes("host:port") && /^[A-Za-z0-9.-]+:\d+$/.test(v)) return null;
+      try {
+        const u = new URL(v);
+        return ["http:", "https:"].includes(u.protocol) && u.hostname ? null : "is not an http(s) URL with a host";
+      } catch {
+        return "is not a URL";
+      }
+    } },
+  { applies: (s) => /`system`/.test(s.help),
+    problem: (s, v) => (v === "system" || v.startsWith("/") ? null : "is neither `system` nor an absolute file path") },
+  { applies: (s) => /Host$/.test(s.name),
+    problem: (s, v) => (/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(v) ? null : "is not a host name") },
+];
+
 export function valueProblem(setting, value) {
   if (value === null) return null; // from a Secret or the downward API: not visible here
   if (value === "") return `${setting.name} is empty`;
   const form = FORMS.find((f) => f.fallback.test(setting.fallback));
-  return form && !form.value.test(value) ? `${setting.name}='${value}' is not ${form.what}` : null;
+  if (form && !form.value.test(value)) return `${setting.name}='${value}' is not ${form.what}`;
+  for (const g of GRAMMARS) {
+    const p = g.applies(setting) ? g.problem(setting, value) : null;
+    if (p) return `${setting.name}='${value}' ${p}`;
+  }
+  return null;
 }
 
 export function durationMs(text) {

@@ -1,7 +1,7 @@
 #pragma once
 // The course's fanout exchange `trigger`, declared one way by every party
 // that declares it: the platform relay, the command subscriber, the tests and
-// benchmarks (deploy/rabbitmq/definitions.json holds the same). RabbitMQ
+// benchmarks (deploy/rabbitmq/topology.json holds the same). RabbitMQ
 // answers a redeclaration whose alternate-exchange differs with 406
 // PRECONDITION_FAILED, so its arguments are written here only.
 //
