@@ -13,11 +13,16 @@ import { checkComposeSettings, checkDeploymentSettings, parseHelp } from "./lib/
 
 // Stands in for --help when no binary is given: the same line format.
 const SAMPLE_HELP = parseHelp([
-  "  ShutdownTimeout  time to finish in-flight work after SIGTERM (default: 10000ms)",
-  "  HttpPort  REST API listen port (default: 5000)",
-  "  RabbitMQHost  RabbitMQ host (default: localhost)",
-  "  RabbitMQDurableExchange  declare trigger durable (default: true)",
-  "  GrpcCertificate  PEM certificate file: enables TLS (default: none)",
+  "  --ShutdownTimeout <duration>  time to finish in-flight work after SIGTERM",
+  "      default: 10s, env: ShutdownTimeout",
+  "  --HttpPort <integer 1..65535>  REST API listen port",
+  "      default: 5000, env: HttpPort",
+  "  --RabbitMQHost <text>  RabbitMQ host",
+  "      default: localhost, env: RabbitMQHost",
+  "  --RabbitMQDurableExchange <boolean>  declare trigger durable",
+  "      default: true, env: RabbitMQDurableExchange",
+  "  --GrpcCertificate <text>  PEM certificate file: enables TLS",
+  "      default: none, env: GrpcCertificate",
 ].join("\n"));
 
 const clone = (x) => structuredClone(x);

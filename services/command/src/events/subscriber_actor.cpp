@@ -146,19 +146,27 @@ void subscriber(caf::blocking_actor* self, subscriber_config config, actors::han
                 std::shared_ptr<shared::metrics::registry> metrics) {
   auto& events = metrics->counter("command_events_total",
                                   "Events from the bus by outcome", {"outcome"});
+  auto& consuming = metrics->gauge("command_subscriber_consuming",
+                                   "1 while the subscriber consumes, 0 while it reconnects");
+  auto set_consuming = [&](bool yes) {
+    status->consuming = yes;
+    consuming.set({}, yes ? 1 : 0);
+  };
+  set_consuming(false);
   try {
     consumer c{self, config, processor, events};
-    status->consuming = true;
+    set_consuming(true);
     actors::log::info(name, "consuming", {{"broker", c.peer()}, {"queue", config.queue},
                                           {"exchange", config.broker.exchange},
                                           {"prefetch", config.prefetch}});
     // A gap may have opened while we were away: let the sync close it.
     caf::anon_send(platform_sync.actor(), sync_atom::value);
     c.run();
-    status->consuming = false;
+    set_consuming(false);
   } catch (const std::exception& e) {
-    status->consuming = false;
-    actors::log::error(name, "failed", {{"error", e.what()}});
+    set_consuming(false);
+    // Its supervisor restarts it with backoff: the service stays ready.
+    actors::log::error(name, "failed", {{"error", e.what()}, {"action", "reconnecting"}});
     self->fail_state(actors::make_error(actors::errc::unhandled_exception, e.what()));
   }
 }

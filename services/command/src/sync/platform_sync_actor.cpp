@@ -83,7 +83,7 @@ caf::behavior platform_sync(sync_self self, platform_sync_config config, actors:
                                                          config.max_message_bytes);
   self->state.metrics = metrics;
   self->state.syncs = &metrics->counter("command_platform_syncs_total",
-                                        "Platform syncs over gRPC by result", {"result"});
+                                        "Platform syncs over gRPC by outcome", {"outcome"});
   self->send(self, sync_atom::value);
   return {
     [=](sync_atom) { sync_now(self, config, repository); },
