@@ -5,6 +5,7 @@
 // stopped while events pile up, and the platform sync (stream, fallback,
 // limits).
 #include "child_process.hpp"
+#include <contract_recording.hpp>
 #include <tcp_proxy.hpp>
 
 #include <amqp_options.hpp>
@@ -144,7 +145,8 @@ amqp::connection_options broker_options() {
 
 // Publishes to `trigger` as the Platform Service does (with the request's
 // id as correlation_id when given), and waits for confirms.
-void publish(const std::vector<std::string>& bodies, const std::string& correlation_id = {}) {
+void publish(const std::vector<std::string>& bodies, const std::string& correlation_id = {},
+             const std::string& traceparent = {}) {
   amqp::connection c{broker_options()};
   amqp::declare_trigger(c);
   c.enable_confirms();
@@ -153,6 +155,8 @@ void publish(const std::vector<std::string>& bodies, const std::string& correlat
     props.message_id = "it-" + std::to_string(i);
     props.content_type = "application/json";
     props.correlation_id = correlation_id;
+    if (!traceparent.empty())
+      props.headers.emplace("traceparent", traceparent);
     c.publish("trigger", "", bodies[i], props);
   }
   std::size_t acked = 0;
@@ -210,6 +214,7 @@ public:
     httplib::Client c{"127.0.0.1", port_};
     c.set_connection_timeout(2s);
     c.set_read_timeout(5s);
+    support::record_responses(c);
     return c;
   }
 
@@ -662,6 +667,35 @@ TEST(command_service, a_platform_only_the_grpc_server_knows_appears_through_peri
   ASSERT_TRUE(eventually([&] { return svc.has_platform(42); }, 3s))
     << "PlatformSyncInterval is 500ms";
   EXPECT_EQ(svc.platform_count(), 1u);
+  svc.stop();
+}
+
+TEST(command_service, the_trace_of_an_event_and_of_a_request_is_on_their_lines) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-trace", grpc.port()};
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string parent = "00-" + trace_id + "-00f067aa0ba902b7-01";
+  publish({event(61, "traced")}, "req-traced-61", parent);
+  auto line = svc.process().wait_for_line("request_id=req-traced-61", 5s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("event=event_applied"), std::string::npos) << *line;
+  EXPECT_NE(line->find("trace_id=" + trace_id + " span_id="), std::string::npos) << *line;
+  EXPECT_EQ(line->find("span_id=00f067aa0ba902b7"), std::string::npos)
+    << "the service's own span of the trace: " << *line;
+
+  // The course's inbound POST: the request's span, told back as traceresponse.
+  auto c = svc.client();
+  auto r = c.Post("/api/c/platforms", {{"traceparent", parent}, {"X-Request-Id", "req-inbound"}},
+                  "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto response = r->get_header_value("traceresponse");
+  ASSERT_EQ(response.size(), 55u) << response;
+  EXPECT_EQ(response.substr(0, 36), "00-" + trace_id + "-");
+  auto inbound = svc.process().wait_for_line("request_id=req-inbound", 5s);
+  ASSERT_TRUE(inbound);
+  EXPECT_NE(inbound->find("trace_id=" + trace_id + " span_id=" + response.substr(36, 16)),
+            std::string::npos) << *inbound;
   svc.stop();
 }
 

@@ -5,6 +5,7 @@
 
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
+#include <actors/trace.hpp>
 #include <shared/amqp/topology.hpp>
 
 #include <utility>
@@ -67,7 +68,10 @@ private:
       auto d = conn_.next(in_flight_.empty() ? config_.poll : 0ms);
       if (!d)
         return;
-      in_flight_.track(d->delivery_tag, std::move(d->props.correlation_id));
+      // This service's span of the trace the event carries (or of a new one).
+      auto trace = actors::trace::child_of(d->props.headers["traceparent"]);
+      in_flight_.track(d->delivery_tag,
+                       {std::move(d->props.correlation_id), trace.traceparent()});
       self_->send(processor_, process_atom::value, d->delivery_tag, std::move(d->body));
     }
   }
@@ -90,24 +94,27 @@ private:
   }
 
   void settle(const event_result& r) {
-    auto request_id = in_flight_.settle(r.delivery_tag);
-    if (!request_id)
+    auto origin = in_flight_.settle(r.delivery_tag);
+    if (!origin)
       throw std::runtime_error("a result for delivery " + std::to_string(r.delivery_tag)
                                + ", which is not in flight");
     if (r.outcome == event_outcome::rejected)
       conn_.reject(r.delivery_tag, false);
     else
       conn_.ack(r.delivery_tag);
-    log_outcome(r, *request_id);
+    log_outcome(r, *origin);
     events_.inc({to_string(r.outcome)});
   }
 
   // One line per event, carrying the request id that came with it (the
-  // AMQP correlation_id) so that a request can be followed into this log.
-  void log_outcome(const event_result& r, const std::string& request_id) {
+  // AMQP correlation_id) and the request's trace_id (the traceparent header),
+  // so that a request can be followed into this log.
+  void log_outcome(const event_result& r, const delivery_origin& origin) {
     auto [level, event] = line_for(r.outcome);
     if (!actors::log::enabled(level))
       return;
+    actors::log::context_scope trace{actors::trace::same_span(origin.traceparent).log_fields()};
+    auto& request_id = origin.request_id;
     std::vector<actors::log::field> fields{{"delivery_tag", r.delivery_tag}, {"detail", r.detail}};
     if (r.outcome == event_outcome::rejected)
       fields.emplace_back("queue", dead_letter_queue(config_));
