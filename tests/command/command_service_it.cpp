@@ -6,6 +6,7 @@
 // limits).
 #include "child_process.hpp"
 #include <contract_recording.hpp>
+#include <promtool.hpp>
 #include <tcp_proxy.hpp>
 
 #include <amqp_options.hpp>
@@ -488,6 +489,10 @@ TEST(command_service, every_route_answers_its_successes_and_errors) {
   EXPECT_NE(metrics->body.find("http_requests_total{method=\"POST\",route=\"/api/c/platforms/{platformId}/commands\",status=\"201\"} 1"),
             std::string::npos) << metrics->body;
   EXPECT_NE(metrics->body.find("command_platform_syncs_total{outcome=\"ok\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\ncommand_subscriber_consuming 1\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\nprocess_open_fds "), std::string::npos);
+  EXPECT_NE(metrics->body.find("\ncommand_service_build_info{version=\""), std::string::npos);
+  EXPECT_EQ(support::promtool_problems(metrics->body), "") << "promtool check metrics";
   svc.stop();
 }
 

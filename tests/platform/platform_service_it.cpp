@@ -1,5 +1,6 @@
 // The real platform-service binary, driven through its real ports, against
 // the fixture's real PostgreSQL and RabbitMQ.
+#include <promtool.hpp>
 #include <service_process.hpp>
 
 #include <actors/trace.hpp>
@@ -407,6 +408,11 @@ TEST_F(rest_api, health_readiness_and_metrics) {
             std::string::npos);
   EXPECT_NE(m->body.find("# TYPE outbox_backlog gauge"), std::string::npos);
   EXPECT_NE(m->body.find("# TYPE actor_restarts_total counter"), std::string::npos);
+  EXPECT_NE(m->body.find("http_request_duration_seconds_bucket{route=\"/api/platforms/{id}\",le=\"0.1\"}"),
+            std::string::npos) << "bounds as written in queries";
+  EXPECT_NE(m->body.find("\nprocess_resident_memory_bytes "), std::string::npos);
+  EXPECT_NE(m->body.find("\nplatform_service_build_info{version=\""), std::string::npos);
+  EXPECT_EQ(support::promtool_problems(m->body), "") << "promtool check metrics";
 }
 
 TEST_F(rest_api, grpc_client_reads_all_platforms) {
