@@ -300,6 +300,8 @@ else
   fail "headless Chromium" "chromium is not installed (Debian: chromium)"
 fi
 
+check_contract
+
 # ---- down ------------------------------------------------------------------------------
 
 check "stack down" quietly stack down
