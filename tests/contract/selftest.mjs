@@ -41,6 +41,8 @@ const cases = [
     expect: /header traceresponse: '00-x' breaks its schema/ },
   { name: "a 201 without Location", lines: [{ ...created, headers }], expect: /header Location missing/ },
   { name: "an undocumented status", lines: [{ ...good, status: 302 }], expect: /status not documented/ },
+  { name: "a route the documents lack", lines: [{ ...good, path: "/api/secret" }],
+    expect: /a route served but not in the documents/ },
   { name: "a problem as text/html", lines: [{ ...problem, headers: { ...problem.headers, "Content-Type": "text/html" } }],
     expect: /Content-Type 'text\/html' is not one of application\/problem\+json/ },
   { name: "a problem without traceId", lines: [{ ...problem, body: JSON.stringify({ type: "x", title: "t", status: 404 }) }],

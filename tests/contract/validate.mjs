@@ -111,9 +111,11 @@ function check(r) {
   const matches = operations.filter((o) => o.pattern.test(path));
   const o = matches.find((x) => x.method === method);
   if (!o) {
-    // Outside the contract (an unknown route or method): still a problem.
+    // Outside the contract (an unknown route or method): an answer that is
+    // not an error means a route the documents lack; an error is a problem.
     outside++;
-    if (r.status >= 400 && anyProblem) {
+    if (r.status < 400) return fail(r, "a route served but not in the documents");
+    if (anyProblem) {
       if (mediaType(r) !== "application/problem+json") fail(r, `not a problem: ${mediaType(r)}`);
       else checkBody(r, anyProblem);
     }
