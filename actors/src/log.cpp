@@ -11,6 +11,7 @@ namespace {
 
 std::mutex output_mutex;
 std::string service_name = "-";
+thread_local std::vector<field> context;
 std::atomic<level> min_level{level::info};
 
 const char* name_of(level lvl) {
@@ -123,8 +124,26 @@ std::string format(level lvl, std::string_view actor, std::string_view event,
   append_pair(line, "event", event);
   for (auto& f : fields)
     append_pair(line, f.key, f.value);
+  for (auto& f : context)
+    append_pair(line, f.key, f.value);
   line += '\n';
   return line;
+}
+
+void set_context(std::vector<field> fields) {
+  context = std::move(fields);
+}
+
+void clear_context() {
+  context.clear();
+}
+
+context_scope::context_scope(std::vector<field> fields) : previous_(std::move(context)) {
+  context = std::move(fields);
+}
+
+context_scope::~context_scope() {
+  context = std::move(previous_);
 }
 
 void write(level lvl, std::string_view actor, std::string_view event,

@@ -1,5 +1,6 @@
 #include "actors/service.hpp"
 
+#include "actors/build_info.hpp"
 #include "actors/errors.hpp"
 #include "actors/log.hpp"
 
@@ -98,7 +99,8 @@ int supervise(const std::string& name, caf::actor_system& sys, const tree_builde
     watch->reason = reason;
     watch->cv.notify_all();
   });
-  log::info(name, "service_started");
+  auto b = this_build();
+  log::info(name, "service_started", {{"version", b.version}, {"commit", b.commit}});
   // Wake every 100 ms to notice a root that gave up on its own.
   const timespec tick{0, 100'000'000};
   int signal = -1;
@@ -133,6 +135,12 @@ int run_service(const std::string& name, int argc, const char* const* argv,
                 const std::function<tree_builder(settings&)>& configure) {
   log::set_service(name);
   settings s{argc, argv};
+  if (s.version_requested()) {
+    auto b = this_build();
+    std::printf("%s %.*s (commit %.*s)\n", name.c_str(), static_cast<int>(b.version.size()),
+                b.version.data(), static_cast<int>(b.commit.size()), b.commit.data());
+    return 0;
+  }
   common_settings common;
   tree_builder build;
   try {

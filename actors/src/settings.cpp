@@ -60,6 +60,17 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   return std::chrono::milliseconds{n};
 }
 
+std::string format_duration(std::chrono::milliseconds value) {
+  auto ms = value.count();
+  if (ms != 0 && ms % 3'600'000 == 0)
+    return std::to_string(ms / 3'600'000) + "h";
+  if (ms != 0 && ms % 60'000 == 0)
+    return std::to_string(ms / 60'000) + "m";
+  if (ms != 0 && ms % 1000 == 0)
+    return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 std::optional<bool> parse_boolean(const std::string& text) {
   auto t = lower(text);
   if (t == "true" || t == "1" || t == "yes" || t == "on")
@@ -83,6 +94,10 @@ settings::settings(int argc, const char* const* argv,
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       help_requested_ = true;
+      continue;
+    }
+    if (arg == "--version") {
+      version_requested_ = true;
       continue;
     }
     if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
@@ -112,9 +127,9 @@ std::optional<std::string> settings::raw(const std::string& name) {
   return std::nullopt;
 }
 
-void settings::record(const std::string& name, const std::string& help, std::string shown,
-                      std::string fallback) {
-  declared_.push_back({name, help, std::move(shown), std::move(fallback)});
+void settings::record(const std::string& name, std::string type, const std::string& help,
+                      std::string shown, std::string fallback) {
+  declared_.push_back({name, std::move(type), help, std::move(shown), std::move(fallback)});
 }
 
 void settings::problem(const std::string& name, const std::string& value,
@@ -127,20 +142,20 @@ std::string settings::text(const std::string& name, const std::string& fallback,
   auto value = raw(name).value_or(fallback);
   if (value.empty())
     problem(name, value, "must not be empty");
-  record(name, help, value, fallback);
+  record(name, "text", help, value, fallback);
   return value;
 }
 
 std::string settings::optional_text(const std::string& name, const std::string& help) {
   auto value = raw(name).value_or("");
-  record(name, help, value, "");
+  record(name, "text", help, value, "");
   return value;
 }
 
 std::string settings::secret(const std::string& name, const std::string& fallback,
                              const std::string& help) {
   auto value = raw(name).value_or(fallback);
-  record(name, help, value.empty() ? "" : "***", fallback.empty() ? "" : "***");
+  record(name, "secret", help, value.empty() ? "" : "***", fallback.empty() ? "" : "***");
   return value;
 }
 
@@ -149,7 +164,7 @@ std::string settings::connection_string(const std::string& name, const std::stri
   auto value = raw(name).value_or(fallback);
   if (value.empty())
     problem(name, value, "must not be empty");
-  record(name, help, mask_password(value), mask_password(fallback));
+  record(name, "connection string", help, mask_password(value), mask_password(fallback));
   return value;
 }
 
@@ -163,7 +178,10 @@ std::string settings::choice(const std::string& name, const std::string& fallbac
     problem(name, value, "expected one of " + list);
     value = fallback;
   }
-  record(name, help, value, fallback);
+  std::string type;
+  for (auto& a : allowed)
+    type.append(type.empty() ? "" : "|").append(a);
+  record(name, std::move(type), help, value, fallback);
   return value;
 }
 
@@ -181,7 +199,9 @@ std::int64_t settings::integer(const std::string& name, std::int64_t fallback, s
     else
       value = *parsed;
   }
-  record(name, help, std::to_string(value), std::to_string(fallback));
+  auto type = std::string{"integer "}.append(std::to_string(min)).append("..").append(
+    std::to_string(max));
+  record(name, std::move(type), help, std::to_string(value), std::to_string(fallback));
   return value;
 }
 
@@ -199,7 +219,7 @@ bool settings::boolean(const std::string& name, bool fallback, const std::string
     else
       problem(name, *text, "not a boolean (true/false)");
   }
-  record(name, help, value ? "true" : "false", fallback ? "true" : "false");
+  record(name, "boolean", help, value ? "true" : "false", fallback ? "true" : "false");
   return value;
 }
 
@@ -214,8 +234,7 @@ std::chrono::milliseconds settings::duration(const std::string& name,
     else
       problem(name, *text, "not a duration (e.g. 250ms, 2s, 5m)");
   }
-  record(name, help, std::to_string(value.count()) + "ms",
-         std::to_string(fallback.count()) + "ms");
+  record(name, "duration", help, format_duration(value), format_duration(fallback));
   return value;
 }
 
@@ -235,12 +254,21 @@ void settings::finish() const {
 
 std::string settings::usage(const std::string& program) const {
   std::ostringstream out;
-  out << "usage: " << program << " [--Name=value ...]\n"
-      << "Each setting comes from its flag, else the environment variable of the same\n"
-      << "name, else its default.\n\n";
+  out << "usage: " << program << " [--Name=value ...] [--help] [--version]\n"
+      << "Each setting comes from its flag (--Name=value or --Name value), else the\n"
+      << "environment variable of the same name (`__` nests: a flag may write it `:`),\n"
+      << "else its default.\n\n";
+  auto flag = [](const declared& d) { return "--" + d.name + " <" + d.type + ">"; };
+  std::size_t width = 0;
   for (auto& d : declared_)
-    out << "  " << d.name << "  " << d.help << " (default: "
-        << (d.fallback.empty() ? "none" : d.fallback) << ")\n";
+    width = std::max(width, flag(d).size());
+  const std::string indent(2 + width + 2, ' ');
+  for (auto& d : declared_) {
+    auto left = flag(d);
+    out << "  " << left << std::string(width - left.size() + 2, ' ') << d.help << '\n'
+        << indent << "default: " << (d.fallback.empty() ? "none" : d.fallback)
+        << ", env: " << d.name << '\n';
+  }
   return out.str();
 }
 

@@ -19,7 +19,7 @@
 
 #include <actors/service.hpp>
 #include <shared/http/rest_controller_actor.hpp>
-#include <shared/metrics/registry.hpp>
+#include <shared/metrics/process.hpp>
 #include <shared/metrics/supervision.hpp>
 
 namespace {
@@ -27,7 +27,7 @@ namespace {
 using namespace std::chrono_literals;
 
 actors::supervisor_spec supervision(actors::service_context& ctx, const command::config& cfg) {
-  auto metrics = std::make_shared<shared::metrics::registry>();
+  auto metrics = shared::metrics::service_registry("command-service");
   auto restarts = shared::metrics::restart_counter(metrics);
   auto subscriber_status = std::make_shared<command::subscriber_status>();
   // The in-memory store is the process's own: the REST reads are served from

@@ -26,6 +26,7 @@
 #include "src/store/migrations_actor.hpp"
 
 #include <actors/service.hpp>
+#include <shared/metrics/process.hpp>
 #include <shared/metrics/supervision.hpp>
 
 #include <memory>
@@ -37,7 +38,7 @@ namespace {
 using platform::config;
 
 actors::supervisor_spec supervision(actors::service_context& ctx, const config& cfg) {
-  auto metrics = std::make_shared<shared::metrics::registry>();
+  auto metrics = shared::metrics::service_registry("platform-service");
   auto restarts = shared::metrics::restart_counter(metrics);
   auto schema = std::make_shared<platform::schema_status>();
 

@@ -69,3 +69,25 @@ TEST(service, invalid_settings_stop_start_up_naming_the_setting) {
   EXPECT_TRUE(p.wait_for_line("Failures='many': not an integer", 1s));
   EXPECT_TRUE(p.wait_for_line("LogLevel='loud': expected one of debug, info, warn, error", 1s));
 }
+
+TEST(service, version_names_the_project_version_and_commit_and_exits_zero) {
+  child_process p{{demo, "--version", "--Failures=many"}};
+  EXPECT_EQ(p.wait_exit(5s), 0);
+  auto line = p.wait_for_line("demo-service " PROJECT_VERSION " (commit ", 1s);
+  ASSERT_TRUE(line);
+  EXPECT_TRUE(line->ends_with(")")) << *line;
+  EXPECT_EQ(line->find("(commit )"), std::string::npos) << "a commit is named: " << *line;
+}
+
+TEST(service, help_lists_each_setting_with_type_default_and_environment_name) {
+  child_process p{{demo, "--help"}};
+  EXPECT_EQ(p.wait_exit(5s), 0);
+  auto failures = p.wait_for_line("  --Failures <integer 0..1000000>", 1s);
+  ASSERT_TRUE(failures);
+  auto shutdown = p.wait_for_line("  --ShutdownTimeout <duration>", 1s);
+  ASSERT_TRUE(shutdown);
+  auto help_at = [](const std::string& line) { return line.find_first_not_of(' ', line.find('>') + 1); };
+  EXPECT_EQ(help_at(*failures), help_at(*shutdown)) << "aligned:\n" << *failures << "\n" << *shutdown;
+  EXPECT_TRUE(p.wait_for_line("default: 10s, env: ShutdownTimeout", 1s));
+  EXPECT_TRUE(p.wait_for_line("default: 0, env: Failures", 1s));
+}

@@ -98,3 +98,45 @@ TEST(settings, optional_text_may_be_unset_and_services_can_reject_values) {
   s.reject("GrpcPlatform", s.text("GrpcPlatform", "x", ""), "has no host:port");
   EXPECT_NE(failure_of(s).find("GrpcPlatform='nohost': has no host:port"), std::string::npos);
 }
+
+TEST(settings, durations_print_in_their_largest_whole_unit) {
+  EXPECT_EQ(actors::format_duration(250ms), "250ms");
+  EXPECT_EQ(actors::format_duration(10'000ms), "10s");
+  EXPECT_EQ(actors::format_duration(1500ms), "1500ms");
+  EXPECT_EQ(actors::format_duration(300'000ms), "5m");
+  EXPECT_EQ(actors::format_duration(7'200'000ms), "2h");
+  EXPECT_EQ(actors::format_duration(0ms), "0ms");
+  for (auto ms : {250ms, 10'000ms, 300'000ms, 7'200'000ms})
+    EXPECT_EQ(actors::parse_duration(actors::format_duration(ms)), ms) << "reads back";
+}
+
+TEST(settings, usage_aligns_each_setting_with_its_type_default_and_environment_name) {
+  auto s = make({"--help"});
+  s.duration("ShutdownTimeout", 10s, "time to finish in-flight work");
+  s.choice("LogLevel", "info", {"debug", "info"}, "minimum log level");
+  s.integer("DatabasePoolSize", 4, 1, 64, "sessions");
+  s.optional_text("GrpcCertificate", "PEM file");
+  EXPECT_TRUE(s.help_requested());
+  auto text = s.usage("svc");
+  const std::string help_column(2 + std::string{"--DatabasePoolSize <integer 1..64>"}.size() + 2,
+                                ' ');
+  EXPECT_NE(text.find("  --ShutdownTimeout <duration>        time to finish in-flight work\n"
+                      + help_column + "default: 10s, env: ShutdownTimeout\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("  --LogLevel <debug|info>             minimum log level\n"
+                      + help_column + "default: info, env: LogLevel\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("  --DatabasePoolSize <integer 1..64>  sessions\n"
+                      + help_column + "default: 4, env: DatabasePoolSize\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("  --GrpcCertificate <text>            PEM file\n"
+                      + help_column + "default: none, env: GrpcCertificate\n"),
+            std::string::npos) << text;
+}
+
+TEST(settings, version_is_a_request_not_a_setting) {
+  auto s = make({"--version"});
+  EXPECT_TRUE(s.version_requested());
+  EXPECT_FALSE(s.help_requested());
+  EXPECT_NO_THROW(s.finish());
+}

@@ -5,6 +5,8 @@
 // stopped while events pile up, and the platform sync (stream, fallback,
 // limits).
 #include "child_process.hpp"
+#include <contract_recording.hpp>
+#include <promtool.hpp>
 #include <tcp_proxy.hpp>
 
 #include <amqp_options.hpp>
@@ -145,7 +147,8 @@ amqp::connection_options broker_options() {
 
 // Publishes to `trigger` as the Platform Service does (with the request's
 // id as correlation_id when given), and waits for confirms.
-void publish(const std::vector<std::string>& bodies, const std::string& correlation_id = {}) {
+void publish(const std::vector<std::string>& bodies, const std::string& correlation_id = {},
+             const std::string& traceparent = {}) {
   amqp::connection c{broker_options()};
   amqp::declare_trigger(c);
   c.enable_confirms();
@@ -154,6 +157,8 @@ void publish(const std::vector<std::string>& bodies, const std::string& correlat
     props.message_id = "it-" + std::to_string(i);
     props.content_type = "application/json";
     props.correlation_id = correlation_id;
+    if (!traceparent.empty())
+      props.headers.emplace("traceparent", traceparent);
     c.publish("trigger", "", bodies[i], props);
   }
   std::size_t acked = 0;
@@ -204,10 +209,13 @@ public:
     process_.reset();
   }
 
+  // Ready, and consuming: readiness alone does not wait for the broker, and an
+  // event published before the queue is bound would reach no queue.
   bool ready(std::chrono::milliseconds deadline) {
     return eventually([&] {
       auto r = client().Get("/readyz");
-      return r && r->status == 200;
+      return r && r->status == 200
+             && json::parse(r->body)["checks"]["subscriber"] == "consuming";
     }, deadline);
   }
 
@@ -215,6 +223,7 @@ public:
     httplib::Client c{"127.0.0.1", port_};
     c.set_connection_timeout(2s);
     c.set_read_timeout(5s);
+    support::record_responses(c);
     return c;
   }
 
@@ -481,13 +490,17 @@ TEST(command_service, every_route_answers_its_successes_and_errors) {
   EXPECT_EQ(json::parse(health->body), json::parse(R"({"status":"Healthy"})"));
   auto ready = svc.get_json("/readyz");
   EXPECT_EQ(ready["status"], "Healthy");
-  EXPECT_EQ(ready["checks"]["repository"], "up");
+  EXPECT_EQ(ready["checks"]["database"], "up");
   EXPECT_EQ(ready["checks"]["subscriber"], "consuming");
   auto metrics = cli.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("http_requests_total{method=\"POST\",route=\"/api/c/platforms/{platformId}/commands\",status=\"201\"} 1"),
             std::string::npos) << metrics->body;
-  EXPECT_NE(metrics->body.find("command_platform_syncs_total{result=\"ok\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("command_platform_syncs_total{outcome=\"ok\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\ncommand_subscriber_consuming 1\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\nprocess_open_fds "), std::string::npos);
+  EXPECT_NE(metrics->body.find("\ncommand_service_build_info{version=\""), std::string::npos);
+  EXPECT_EQ(support::promtool_problems(metrics->body), "") << "promtool check metrics";
   svc.stop();
 }
 
@@ -613,8 +626,14 @@ TEST(command_service, the_subscriber_survives_a_broker_kill_and_loses_nothing) {
   broker.kill();
   ASSERT_TRUE(eventually([&] {
     auto r = svc.client().Get("/readyz");
-    return r && r->status == 503;
-  }, 12s)) << "the subscriber notices the dead broker";
+    return r && r->status == 200
+           && json::parse(r->body)["checks"]["subscriber"] == "reconnecting";
+  }, 12s)) << "the subscriber notices the dead broker, and the service stays ready";
+  EXPECT_EQ(svc.metric("command_subscriber_consuming"), 0);
+  auto failed = svc.process().wait_for_line("actor=command.subscriber event=failed", 1s);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->find("action=reconnecting"), std::string::npos) << *failed;
+  EXPECT_EQ(svc.platform_count(), 1u) << "reads still answer without the broker";
   broker.start();
   // Published while the subscriber is still away (in its backoff).
   std::vector<std::string> meanwhile;
@@ -622,6 +641,7 @@ TEST(command_service, the_subscriber_survives_a_broker_kill_and_loses_nothing) {
     meanwhile.push_back(event(id, "meanwhile " + std::to_string(id)));
   publish(meanwhile);
   ASSERT_TRUE(svc.ready(30s)) << "the subscriber came back";
+  EXPECT_EQ(svc.metric("command_subscriber_consuming"), 1);
   ASSERT_TRUE(eventually([&] { return svc.platform_count() == 51; }, 10s))
     << "got " << svc.platform_count();
   for (int id = 100; id < 150; ++id)
@@ -660,6 +680,35 @@ TEST(command_service, a_platform_only_the_grpc_server_knows_appears_through_peri
   ASSERT_TRUE(eventually([&] { return svc.has_platform(42); }, 3s))
     << "PlatformSyncInterval is 500ms";
   EXPECT_EQ(svc.platform_count(), 1u);
+  svc.stop();
+}
+
+TEST(command_service, the_trace_of_an_event_and_of_a_request_is_on_their_lines) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-trace", grpc.port()};
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string parent = "00-" + trace_id + "-00f067aa0ba902b7-01";
+  publish({event(61, "traced")}, "req-traced-61", parent);
+  auto line = svc.process().wait_for_line("request_id=req-traced-61", 5s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("event=event_applied"), std::string::npos) << *line;
+  EXPECT_NE(line->find("trace_id=" + trace_id + " span_id="), std::string::npos) << *line;
+  EXPECT_EQ(line->find("span_id=00f067aa0ba902b7"), std::string::npos)
+    << "the service's own span of the trace: " << *line;
+
+  // The course's inbound POST: the request's span, told back as traceresponse.
+  auto c = svc.client();
+  auto r = c.Post("/api/c/platforms", {{"traceparent", parent}, {"X-Request-Id", "req-inbound"}},
+                  "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto response = r->get_header_value("traceresponse");
+  ASSERT_EQ(response.size(), 55u) << response;
+  EXPECT_EQ(response.substr(0, 36), "00-" + trace_id + "-");
+  auto inbound = svc.process().wait_for_line("request_id=req-inbound", 5s);
+  ASSERT_TRUE(inbound);
+  EXPECT_NE(inbound->find("trace_id=" + trace_id + " span_id=" + response.substr(36, 16)),
+            std::string::npos) << *inbound;
   svc.stop();
 }
 
@@ -845,7 +894,7 @@ TEST(command_service, a_store_that_fails_is_a_503_problem_and_the_service_not_re
   EXPECT_EQ(ready->status, 503) << ready->body;
   auto readiness = json::parse(ready->body);
   EXPECT_EQ(readiness["status"], "Unhealthy");
-  EXPECT_NE(readiness["checks"]["repository"], "up");
+  EXPECT_NE(readiness["checks"]["database"], "up");
   EXPECT_EQ(readiness["checks"]["subscriber"], "consuming");
 }
 

@@ -16,11 +16,17 @@ const auto t0 = delivery_tracker::clock::time_point{} + 1h;
 TEST(delivery_tracker, settles_each_tracked_delivery_once_with_its_request_id) {
   delivery_tracker t{5s};
   EXPECT_TRUE(t.empty());
-  t.track(1, "req-1", t0);
-  t.track(2, "", t0);
+  t.track(1, {"req-1", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, t0);
+  t.track(2, {}, t0);
   EXPECT_EQ(t.size(), 2u);
-  EXPECT_EQ(t.settle(2), "") << "tracked without a request id";
-  EXPECT_EQ(t.settle(1), "req-1");
+  auto second = t.settle(2);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->request_id, "") << "tracked without a request id";
+  EXPECT_EQ(second->traceparent, "");
+  auto first = t.settle(1);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->request_id, "req-1");
+  EXPECT_EQ(first->traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   EXPECT_TRUE(t.empty());
   EXPECT_EQ(t.settle(1), std::nullopt) << "already settled";
   EXPECT_EQ(t.settle(3), std::nullopt) << "never tracked";
@@ -29,7 +35,7 @@ TEST(delivery_tracker, settles_each_tracked_delivery_once_with_its_request_id) {
 TEST(delivery_tracker, nothing_is_overdue_up_to_the_timeout) {
   delivery_tracker t{5s};
   EXPECT_EQ(t.overdue(t0), std::nullopt) << "nothing in flight";
-  t.track(1, "req-1", t0);
+  t.track(1, {"req-1", ""}, t0);
   EXPECT_EQ(t.overdue(t0 + 5s), std::nullopt);
   EXPECT_EQ(t.overdue(t0 + 5s + 1ns), "delivery 1 (request_id req-1) not processed within 5000ms");
   t.settle(1);
@@ -38,9 +44,9 @@ TEST(delivery_tracker, nothing_is_overdue_up_to_the_timeout) {
 
 TEST(delivery_tracker, the_oldest_delivery_is_reported_whatever_its_tag) {
   delivery_tracker t{250ms};
-  t.track(7, "req-7", t0 + 100ms);
-  t.track(9, "", t0);
-  t.track(3, "req-3", t0 + 200ms);
+  t.track(7, {"req-7", ""}, t0 + 100ms);
+  t.track(9, {}, t0);
+  t.track(3, {"req-3", ""}, t0 + 200ms);
   EXPECT_EQ(t.overdue(t0 + 300ms), "delivery 9 not processed within 250ms")
     << "no request id: none in the text";
   t.settle(9);

@@ -18,16 +18,26 @@ import { checkComposeSettings, checkDeploymentSettings, parseHelp } from "./lib/
 
 // Stands in for --help when no binary is given: the same line format.
 const SAMPLE_HELP = parseHelp([
-  "  ShutdownTimeout  time to finish in-flight work after SIGTERM (default: 10000ms)",
-  "  HttpPort  REST API listen port (default: 5000)",
-  "  RabbitMQHost  RabbitMQ host (default: localhost)",
-  "  RabbitMQDurableExchange  declare trigger durable (default: true)",
-  "  GrpcCertificate  PEM certificate file: enables TLS (default: none)",
-  "  ConnectionStrings__PlatformsConn  PostgreSQL connection string (default: host=127.0.0.1 port=5432 dbname=platforms user=postgres connect_timeout=3)",
-  "  CommandService  URL the platform is POSTed to after a create (default: http://localhost:6000/api/c/platforms)",
+  "  --ShutdownTimeout <duration>  time to finish in-flight work after SIGTERM",
+  "      default: 10s, env: ShutdownTimeout",
+  "  --HttpPort <integer 1..65535>  REST API listen port",
+  "      default: 5000, env: HttpPort",
+  "  --RabbitMQHost <text>  RabbitMQ host",
+  "      default: localhost, env: RabbitMQHost",
+  "  --RabbitMQDurableExchange <boolean>  declare trigger durable",
+  "      default: true, env: RabbitMQDurableExchange",
+  "  --GrpcCertificate <text>  PEM certificate file: enables TLS",
+  "      default: none, env: GrpcCertificate",
+  "  --ConnectionStrings__PlatformsConn <text>  PostgreSQL connection string",
+  "      default: host=127.0.0.1 port=5432 dbname=platforms user=postgres connect_timeout=3, env: ConnectionStrings__PlatformsConn",
+  "  --CommandService <text>  URL the platform is POSTed to after a create",
+  "      default: http://localhost:6000/api/c/platforms, env: CommandService",
 ].join("\n"));
 // The command service's CA setting, for the grammar of `system` or a file.
-const CA_HELP = parseHelp("  GrpcPlatformCaFile  roots for an https:// address: `system` (the system's trust store, as gRPC loads it) or a PEM file (default: system)");
+const CA_HELP = parseHelp([
+  "  --GrpcPlatformCaFile <text>  roots for an https:// address: `system` (the system's trust store, as gRPC loads it) or a PEM file",
+  "      default: system, env: GrpcPlatformCaFile",
+].join("\n"));
 
 // Renders a kustomization text over a ConfigMap and a patch of it; its warnings.
 function kustomizeWarnings(kubectl, text) {

@@ -8,7 +8,10 @@
 #   - /api/v1, HTTPS, hosts acme.com and localhost, generated request ids;
 #   - the gateway's own answers: 401, 413, 415, 405, 404, 421, 429;
 #   - the broker-failure scene: broker kill, a platform created meanwhile
-#     reaches the command service once the broker is back.
+#     reaches the command service once the broker is back;
+#   - one W3C trace id in the gateway log, both services' logs and the event;
+#   - the docs page (/docs/): Swagger UI rendered by headless Chromium, with a
+#     screenshot in $STACK_BUILD_DIR/e2e/docs-page.png.
 # Prints one line per check and a summary; exits 1 if any check failed.
 #
 # Environment: as private_stack.sh, and E2E_BUS_TAP the bus tap (default:
@@ -235,6 +238,69 @@ check "command-service log: the subscriber failed and was restarted" \
   <(tail -n +"$((command_lines + 1))" "$logs/command.log")
 all_ready() { stack status >/dev/null 2>&1; }
 check "stack status: every component up and ready again" until_true 60 all_ready
+
+# ---- one W3C trace from the gateway to the command service --------------------------
+
+trace_id=$(printf '%04x' $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM $RANDOM)
+post_json "$gw/api/platforms" '{"name":"Traced through","publisher":"e2e","cost":"Free"}' \
+  -H "traceparent: 00-$trace_id-00f067aa0ba902b7-01"
+expect_eq "POST /api/platforms with a traceparent" 201 "$status"
+traced_rid=$(header X-Request-Id)
+expect_eq "the gateway logs the caller's trace id" "$trace_id" \
+  "$(jq -r .trace_id <<<"$(gateway_line "$traced_rid")")"
+gateway_span=$(jq -r .span_id <<<"$(gateway_line "$traced_rid")")
+check "the platform service answers in a span of that trace (traceresponse)" \
+  matches "$(header traceresponse)" "^00-$trace_id-[0-9a-f]{16}-01"
+has_line() { grep -q -- "$2" "$logs/$1.log"; }
+check "platform-service log: the create carries the trace id" \
+  until_true 10 has_line platform "event=platform_created .*trace_id=$trace_id"
+check "command-service log: the inbound POST carries the trace id" \
+  until_true 10 has_line command "event=inbound_test .*trace_id=$trace_id"
+check "command-service log: the event carries the trace id" \
+  until_true 30 has_line command "event=event_applied .*request_id=$traced_rid trace_id=$trace_id"
+check "the gateway's span is the platform service's parent (not the caller's)" \
+  [ -n "$gateway_span" ] && [ "$gateway_span" != 00f067aa0ba902b7 ]
+call GET "$gw/api/platforms/1"
+started_trace=$(jq -r .trace_id <<<"$(gateway_line "$(header X-Request-Id)")")
+check "without a traceparent the gateway starts a trace the service continues" \
+  matches "$(header traceresponse)" "^00-$started_trace-[0-9a-f]{16}-01$"
+
+# ---- the docs page: Swagger UI with both APIs ------------------------------------------
+
+call GET "$gw/docs/"
+expect_eq "GET /docs/" 200 "$status"
+check "/docs/ is HTML" matches "$(header Content-Type)" "^text/html"
+call GET "$gw/docs/platform-service.yaml"
+check "/docs/ serves the platform service's document, bundled" \
+  matches "$body" "openapi: 3.1.0.*/api/platforms/\{id\}"
+check "the bundled document refers to no other file" [ "$(grep -c 'openapi-components' <<<"$body")" = 0 ]
+# Rendered by a real browser: the operations of each API appear on the page.
+screenshot_dir=${E2E_SCREENSHOTS:-$STACK_BUILD_DIR/e2e}
+mkdir -p "$screenshot_dir"
+browser() {
+  timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --virtual-time-budget=20000 --window-size=1280,1800 "$@" {reaper}>&- 2>/dev/null
+}
+rendered_paths() {
+  browser --dump-dom "$1" | grep -o 'class="opblock-summary-path" data-path="[^"]*"' |
+    sed 's/.*data-path="//; s/"$//' | sort -u | tr '\n' ' '
+}
+if command -v chromium >/dev/null; then
+  expect_eq "Swagger UI renders the platform service's operations (headless Chromium)" \
+    "/api/platforms /api/platforms/{id} /healthz /metrics /readyz " \
+    "$(rendered_paths "$gw/docs/")"
+  expect_eq "Swagger UI renders the command service's operations" \
+    "/api/c/platforms /api/c/platforms/{platformId}/commands /api/c/platforms/{platformId}/commands/{commandId} /healthz /metrics /readyz " \
+    "$(rendered_paths "$gw/docs/?urls.primaryName=Command%20Service")"
+  rm -f "$screenshot_dir/docs-page.png"
+  browser --screenshot="$screenshot_dir/docs-page.png" "$gw/docs/" >/dev/null
+  check "a screenshot of the docs page: $screenshot_dir/docs-page.png" \
+    [ -s "$screenshot_dir/docs-page.png" ]
+else
+  fail "headless Chromium" "chromium is not installed (Debian: chromium)"
+fi
+
+check_contract
 
 # ---- down ------------------------------------------------------------------------------
 

@@ -131,14 +131,46 @@ key=$(cat "$STACK_DIR/api-key")
 
 # ---- HTTP helpers ---------------------------------------------------------------
 
-# call <method> <url> [curl args...]: sets $status, $body and $headers (a file).
+# call <method> <url> [curl args...]: sets $status, $body and $headers (a
+# file). Each response is also recorded in $responses (one JSON line, as
+# tests/support/contract_recording.hpp writes them) for check_contract.
 headers=$STACK_DIR/last.headers
+responses=$STACK_DIR/responses.jsonl
 call() {
   local method=$1 url=$2
   shift 2
   body=$(curl -s -X "$method" -D "$headers" --max-time 10 -w '\n%{http_code}' "$@" "$url" {reaper}>&-)
   status=${body##*$'\n'}
   body=${body%$'\n'*}
+  record_response "$method" "$url"
+}
+record_response() {
+  local path=${2#*://*/}
+  path=/${path%%\?*}
+  tr -d '\r' <"$headers" | jq -R -s -c --arg method "$1" --arg path "${path/#\/api\/v1\//\/api\/}" \
+    --argjson status "${status:-0}" --arg body "$body" '
+      [split("\n")[] | select(test("^[^ :]+: ")) | capture("^(?<k>[^:]+): (?<v>.*)$")]
+      | {method: $method, path: $path, status: $status,
+         headers: (map({(.k): .v}) | add // {}), body: $body}' >>"$responses" 2>/dev/null
+}
+
+# The responses the services answered (not the gateway itself: its own
+# 401, 405, 429, ... are not in the services' contract), checked against
+# services/*/openapi.yaml.
+check_contract() {
+  local served=$STACK_DIR/served.jsonl id line
+  : >"$served"
+  while IFS= read -r line; do
+    id=$(jq -r '.headers["X-Request-Id"] // .headers["x-request-id"] // empty' <<<"$line")
+    [ -n "$id" ] && [ -n "$(jq -r 'select(.upstream != "") | .upstream' <<<"$(gateway_line "$id")")" ] &&
+      printf '%s\n' "$line" >>"$served"
+  done <"$responses"
+  local out
+  if out=$("$repo/tests/contract/check" responses-partial "$served" 2>&1); then
+    pass "every response a service gave through the gateway follows its OpenAPI document ($(tail -n 1 <<<"$out"))"
+  else
+    fail "responses through the gateway follow the OpenAPI documents" "$out"
+  fi
 }
 header() { tr -d '\r' <"$headers" | sed -n "s/^$1: *//Ip" | tail -n 1; }
 json() { jq -r "$@" <<<"$body" 2>/dev/null; }

@@ -1,6 +1,9 @@
 // The real platform-service binary, driven through its real ports, against
 // the fixture's real PostgreSQL and RabbitMQ.
+#include <promtool.hpp>
 #include <service_process.hpp>
+
+#include <actors/trace.hpp>
 
 #include <amqp_options.hpp>
 #include <eventually.hpp>
@@ -406,6 +409,11 @@ TEST_F(rest_api, health_readiness_and_metrics) {
             std::string::npos);
   EXPECT_NE(m->body.find("# TYPE outbox_backlog gauge"), std::string::npos);
   EXPECT_NE(m->body.find("# TYPE actor_restarts_total counter"), std::string::npos);
+  EXPECT_NE(m->body.find("http_request_duration_seconds_bucket{route=\"/api/platforms/{id}\",le=\"0.1\"}"),
+            std::string::npos) << "bounds as written in queries";
+  EXPECT_NE(m->body.find("\nprocess_resident_memory_bytes "), std::string::npos);
+  EXPECT_NE(m->body.find("\nplatform_service_build_info{version=\""), std::string::npos);
+  EXPECT_EQ(support::promtool_problems(m->body), "") << "promtool check metrics";
 }
 
 TEST_F(rest_api, grpc_client_reads_all_platforms) {
@@ -499,6 +507,47 @@ TEST_F(rest_api, log_lines_about_a_request_carry_its_request_id) {
   EXPECT_NE(line->find("event=platform_created"), std::string::npos) << *line;
   EXPECT_NE(line->find("id=" + std::to_string(body_of(r)["id"].get<int>())), std::string::npos)
     << *line;
+}
+
+TEST(outbox, the_request_trace_goes_on_with_its_event) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_trace";
+  service_process service(options("it_trace"));
+  ASSERT_TRUE(service.wait_ready());
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  auto c = service.http();
+  auto r = post_json(c, R"({"name":"Traced","publisher":"W3C","cost":"Free"})",
+                     {{"traceparent", "00-" + trace_id + "-00f067aa0ba902b7-01"},
+                      {"X-Request-Id", "it-trace-1"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  auto span = actors::trace::parse(r->get_header_value("traceresponse"));
+  ASSERT_TRUE(span) << r->get_header_value("traceresponse");
+  EXPECT_EQ(span->trace_id, trace_id);
+  EXPECT_NE(span->span_id, "00f067aa0ba902b7") << "the service's own span";
+
+  auto got = reader.take(1, 10s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].correlation_id, "it-trace-1");
+  EXPECT_EQ(got[0].traceparent, span->traceparent()) << "the event's parent is the request's span";
+  auto line = service.process().wait_for_line("event=platform_created", 5s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->find("request_id=it-trace-1 trace_id=" + trace_id + " span_id=" + span->span_id),
+            std::string::npos) << "the repository actor logs in the request's span: " << *line;
+
+  // Without a traceparent the service starts a trace; a broken one is not continued.
+  auto fresh = post_json(c, R"({"name":"Untraced","publisher":"W3C","cost":"Free"})",
+                         {{"traceparent", "00-" + std::string(32, '0') + "-00f067aa0ba902b7-01"}});
+  ASSERT_TRUE(fresh);
+  ASSERT_EQ(fresh->status, 201);
+  auto started = actors::trace::parse(fresh->get_header_value("traceresponse"));
+  ASSERT_TRUE(started);
+  EXPECT_NE(started->trace_id, std::string(32, '0'));
+  got = reader.take(1, 10s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].traceparent, started->traceparent());
 }
 
 TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when_it_returns) {

@@ -80,14 +80,15 @@ TEST(migrations, two_replicas_migrating_at_once_apply_each_once) {
   auto b = std::async(std::launch::async, [conn] { return migrate(conn); });
   auto applied_a = a.get();
   auto applied_b = b.get();
-  EXPECT_EQ(applied_a.size() + applied_b.size(), 5u);
+  const auto migrations = parse_migrations(migration_files()).size();
+  EXPECT_EQ(applied_a.size() + applied_b.size(), migrations);
   EXPECT_TRUE(applied_a.empty() || applied_b.empty());
   platform_store store{conn};
   EXPECT_EQ(store.all().size(), 3u);
   soci::session sql{soci::postgresql, conn};
   int recorded = 0;
   sql << "SELECT count(*) FROM schema_migrations", soci::into(recorded);
-  EXPECT_EQ(recorded, 5);
+  EXPECT_EQ(recorded, static_cast<int>(migrations));
 }
 
 TEST(schema_status, is_current_once_the_latest_version_is_applied) {

@@ -5,6 +5,7 @@
 
 #include <actors/errors.hpp>
 #include <shared/metrics/registry.hpp>
+#include <shared/http/operational.hpp>
 #include <shared/http/problem.hpp>
 #include <shared/http/request.hpp>
 #include <shared/http/server.hpp>
@@ -454,4 +455,52 @@ TEST_F(configured_server, counts_requests_by_route_and_status) {
   EXPECT_EQ(requests.value({"GET", "unmatched", "404"}), 1);
   EXPECT_NE(metrics.expose().find("http_request_duration_seconds_count{route=\"/items/{id}\"} 2"),
             std::string::npos);
+}
+
+// Readiness means "can serve its API": a check that is not required (the
+// command service's subscriber) is reported but keeps the service ready.
+TEST(operational_routes, readiness_fails_only_on_a_required_check) {
+  shared::metrics::registry metrics;
+  auto registry = std::make_shared<shared::metrics::registry>();
+  bool database_up = true;
+  auto routes = operational_routes(
+    [&] {
+      return std::vector<readiness_check>{{"database", database_up, database_up ? "up" : "down"},
+                                          {"subscriber", false, "reconnecting", false}};
+    },
+    registry);
+  running_server svr{server_options{}, metrics, routes};
+  httplib::Client c{"127.0.0.1", svr.port()};
+  auto r = c.Get("/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(json::parse(r->body),
+            json::parse(R"({"status":"Healthy","checks":{"database":"up","subscriber":"reconnecting"}})"));
+  database_up = false;
+  r = c.Get("/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(json::parse(r->body)["status"], "Unhealthy");
+  auto h = c.Get("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(json::parse(h->body), json::parse(R"({"status":"Healthy"})"));
+}
+
+// Each request is a span of the caller's trace (or of a new one), told back
+// as traceresponse.
+TEST_F(configured_server, a_request_continues_the_callers_trace_in_a_span_of_its_own) {
+  auto c = client();
+  auto r = c.Get("/items/1",
+                 {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
+  ASSERT_TRUE(r);
+  auto span = r->get_header_value("traceresponse");
+  ASSERT_EQ(span.size(), 55u) << span;
+  EXPECT_EQ(span.substr(0, 36), "00-4bf92f3577b34da6a3ce929d0e0e4736-");
+  EXPECT_NE(span.substr(36, 16), "00f067aa0ba902b7");
+  EXPECT_EQ(span.substr(52), "-01");
+  auto fresh = c.Get("/items/1", {{"traceparent", "not a trace"}});
+  ASSERT_TRUE(fresh);
+  auto started = fresh->get_header_value("traceresponse");
+  ASSERT_EQ(started.size(), 55u) << started;
+  EXPECT_NE(started.substr(3, 32), "4bf92f3577b34da6a3ce929d0e0e4736");
 }

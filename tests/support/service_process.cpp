@@ -1,5 +1,7 @@
 #include "service_process.hpp"
 
+#include "contract_recording.hpp"
+
 #include <amqp_options.hpp>
 #include <shared/amqp/connection.hpp>
 #include <shared/amqp/topology.hpp>
@@ -61,6 +63,7 @@ httplib::Client service_process::http() const {
   httplib::Client c{"127.0.0.1", http_port_};
   c.set_connection_timeout(std::chrono::seconds(5));
   c.set_read_timeout(std::chrono::seconds(10));
+  support::record_responses(c);
   return c;
 }
 
@@ -141,7 +144,7 @@ std::vector<received> queue_reader::take(std::size_t count, std::chrono::millise
       continue;
     auto& p = d->props;
     out.push_back({d->body, p.message_id, p.type, p.content_type, p.correlation_id,
-                   p.persistent ? 2 : 1});
+                   p.persistent ? 2 : 1, p.headers["traceparent"]});
     conn_->ack(d->delivery_tag);
   }
   return out;

@@ -61,6 +61,7 @@ struct received {
   std::string content_type;
   std::string correlation_id;
   int delivery_mode = 0; // 2: persistent, 1: not
+  std::string traceparent; // its W3C header ("" when absent)
 };
 
 // A blocking AMQP client for tests (shared_amqp): declares a durable queue

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace actors::log {
 
@@ -36,6 +37,24 @@ struct field {
 
   std::string key;
   std::string value;
+};
+
+// Fields added to every line written on this thread while set, after the
+// line's own: the trace of the request or event being handled (trace_id,
+// span_id). A thread handling one request sets them as it starts; an actor
+// handling one message holds a context_scope.
+void set_context(std::vector<field> fields);
+void clear_context();
+
+class context_scope {
+public:
+  explicit context_scope(std::vector<field> fields);
+  ~context_scope();
+  context_scope(const context_scope&) = delete;
+  context_scope& operator=(const context_scope&) = delete;
+
+private:
+  std::vector<field> previous_;
 };
 
 // Formats one line (without writing it); the writer and the tests share it.

@@ -8,6 +8,8 @@
 //                                platform::supervision);  // (context&, config) -> tree
 //   }
 //
+// `--help` prints every setting (type, default, environment name) and
+// `--version` the version and commit; both exit 0 without starting.
 // Exit codes: 0 after a requested shutdown; 1 when the root supervisor gave up
 // (so an orchestrator restarts the process) or the shutdown deadline passed;
 // 2 for invalid settings.

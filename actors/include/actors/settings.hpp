@@ -54,6 +54,9 @@ public:
   }
 
   bool help_requested() const { return help_requested_; }
+  bool version_requested() const { return version_requested_; }
+  // Each setting: its flag and type, then aligned below its help, default and
+  // environment variable.
   std::string usage(const std::string& program) const;
 
   // Throws settings_error listing every problem, unknown flags included.
@@ -65,14 +68,15 @@ public:
 private:
   struct declared {
     std::string name;
+    std::string type; // "duration", "integer 1..64", "debug|info|warn|error"
     std::string help;
     std::string shown; // value as logged (masked when secret)
     std::string fallback;
   };
 
   std::optional<std::string> raw(const std::string& name);
-  void record(const std::string& name, const std::string& help, std::string shown,
-              std::string fallback);
+  void record(const std::string& name, std::string type, const std::string& help,
+              std::string shown, std::string fallback);
   void problem(const std::string& name, const std::string& value, const std::string& what);
 
   std::map<std::string, std::string> flags_; // normalized name -> value
@@ -81,10 +85,13 @@ private:
   std::vector<declared> declared_;
   std::vector<std::string> problems_;
   bool help_requested_ = false;
+  bool version_requested_ = false;
 };
 
 // Parsers shared by settings and tests; nullopt when the text is malformed.
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
+// The largest whole unit: 10000ms -> "10s", 300000ms -> "5m", 250ms -> "250ms".
+std::string format_duration(std::chrono::milliseconds value);
 std::optional<std::int64_t> parse_integer(const std::string& text);
 std::optional<bool> parse_boolean(const std::string& text);
 // "host=db password=x user=u" -> "host=db password=*** user=u" (also URL form).

@@ -31,6 +31,7 @@ struct outbox_event {
   std::string type;       // "Platform_Published"
   std::string payload;    // the event JSON
   std::string correlation_id;
+  std::string traceparent; // W3C, of the request that wrote it ("" when none)
 };
 
 // Outbox ids first..last; empty when last < first.

@@ -5,12 +5,17 @@ import { execFileSync } from "node:child_process";
 import { describe } from "./manifests.mjs";
 import { workloads } from "./crossref.mjs";
 
-// "  Name  help text (default: value)" per setting.
+// Two lines per setting:
+//   "  --Name <type>   help text"
+//   "                  default: value, env: Name"
 export function parseHelp(text) {
   const settings = [];
+  let last = null;
   for (const line of text.split("\n")) {
-    const m = /^ {2}(\S+) {2}(.*) \(default: (.*)\)$/.exec(line);
-    if (m) settings.push({ name: m[1], help: m[2], fallback: m[3] });
+    const m = /^ {2}--(\S+) <([^>]*)> +(.*)$/.exec(line);
+    if (m) last = { name: m[1], type: m[2], help: m[3] };
+    const d = /^ {4,}default: (.*), env: (\S+)$/.exec(line);
+    if (d && last && d[2] === last.name) settings.push({ ...last, fallback: d[1] });
   }
   if (settings.length === 0) throw new Error("no settings found in --help output");
   return settings;
@@ -26,7 +31,7 @@ export const required = (settings) => settings.filter((s) => s.fallback !== "non
 
 // The form a value must have, judged from the default's form.
 const FORMS = [
-  { fallback: /^\d+ms$/, value: /^\d{1,12}(ms|s|m|h)?$/, what: "a duration (e.g. 250ms, 2s)" },
+  { fallback: /^\d+(ms|s|m|h)$/, value: /^\d{1,12}(ms|s|m|h)?$/, what: "a duration (e.g. 250ms, 2s)" },
   { fallback: /^-?\d+$/, value: /^-?\d+$/, what: "an integer" },
   { fallback: /^(true|false)$/, value: /^(true|false|1|0|yes|no|on|off)$/i, what: "a boolean" },
 ];

@@ -4,18 +4,18 @@
 
 namespace command {
 
-void delivery_tracker::track(std::uint64_t delivery_tag, std::string request_id,
+void delivery_tracker::track(std::uint64_t delivery_tag, delivery_origin origin,
                              clock::time_point at) {
-  in_flight_.emplace(delivery_tag, flight{at, std::move(request_id)});
+  in_flight_.emplace(delivery_tag, flight{at, std::move(origin)});
 }
 
-std::optional<std::string> delivery_tracker::settle(std::uint64_t delivery_tag) {
+std::optional<delivery_origin> delivery_tracker::settle(std::uint64_t delivery_tag) {
   auto f = in_flight_.find(delivery_tag);
   if (f == in_flight_.end())
     return std::nullopt;
-  auto request_id = std::move(f->second.request_id);
+  auto origin = std::move(f->second.origin);
   in_flight_.erase(f);
-  return request_id;
+  return origin;
 }
 
 std::optional<std::string> delivery_tracker::overdue(clock::time_point now) const {
@@ -26,8 +26,8 @@ std::optional<std::string> delivery_tracker::overdue(clock::time_point now) cons
   if (now - oldest->second.sent <= timeout_)
     return std::nullopt;
   auto what = "delivery " + std::to_string(oldest->first);
-  if (!oldest->second.request_id.empty())
-    what += " (request_id " + oldest->second.request_id + ")";
+  if (!oldest->second.origin.request_id.empty())
+    what += " (request_id " + oldest->second.origin.request_id + ")";
   return what + " not processed within " + std::to_string(timeout_.count()) + "ms";
 }
 

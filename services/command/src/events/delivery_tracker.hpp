@@ -1,7 +1,8 @@
 #pragma once
 // The subscriber's deliveries in flight: handed to the event processor and
 // not yet settled (acked or rejected), by delivery tag, with when each was
-// sent and the request id it came with (the AMQP correlation_id). The oldest
+// sent and where it came from: the request id (the AMQP correlation_id) and
+// the trace context of its handling (a span of the message's traceparent). The oldest
 // one tells whether the processor is too slow: past `timeout`, the subscriber
 // fails and reconnects, and the unsettled deliveries come back redelivered.
 #include <chrono>
@@ -13,6 +14,11 @@
 
 namespace command {
 
+struct delivery_origin {
+  std::string request_id;  // "" when it came without one
+  std::string traceparent; // this service's span for the delivery
+};
+
 class delivery_tracker {
 public:
   using clock = std::chrono::steady_clock;
@@ -20,12 +26,12 @@ public:
   explicit delivery_tracker(std::chrono::milliseconds timeout) : timeout_(timeout) {}
 
   // A delivery handed to the processor `at`.
-  void track(std::uint64_t delivery_tag, std::string request_id,
+  void track(std::uint64_t delivery_tag, delivery_origin origin,
              clock::time_point at = clock::now());
 
-  // Stops tracking the delivery and returns its request id ("" when it came
-  // without one); nullopt when it is not in flight.
-  std::optional<std::string> settle(std::uint64_t delivery_tag);
+  // Stops tracking the delivery and returns where it came from; nullopt when
+  // it is not in flight.
+  std::optional<delivery_origin> settle(std::uint64_t delivery_tag);
 
   // Why the oldest delivery is late, e.g. "delivery 7 (request_id r-1) not
   // processed within 5000ms"; nullopt while none has waited beyond the timeout.
@@ -37,7 +43,7 @@ public:
 private:
   struct flight {
     clock::time_point sent;
-    std::string request_id;
+    delivery_origin origin;
   };
 
   std::chrono::milliseconds timeout_;

@@ -5,6 +5,7 @@
 
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
+#include <actors/trace.hpp>
 #include <shared/amqp/topology.hpp>
 
 #include <utility>
@@ -67,7 +68,10 @@ private:
       auto d = conn_.next(in_flight_.empty() ? config_.poll : 0ms);
       if (!d)
         return;
-      in_flight_.track(d->delivery_tag, std::move(d->props.correlation_id));
+      // This service's span of the trace the event carries (or of a new one).
+      auto trace = actors::trace::child_of(d->props.headers["traceparent"]);
+      in_flight_.track(d->delivery_tag,
+                       {std::move(d->props.correlation_id), trace.traceparent()});
       self_->send(processor_, process_atom::value, d->delivery_tag, std::move(d->body));
     }
   }
@@ -90,24 +94,27 @@ private:
   }
 
   void settle(const event_result& r) {
-    auto request_id = in_flight_.settle(r.delivery_tag);
-    if (!request_id)
+    auto origin = in_flight_.settle(r.delivery_tag);
+    if (!origin)
       throw std::runtime_error("a result for delivery " + std::to_string(r.delivery_tag)
                                + ", which is not in flight");
     if (r.outcome == event_outcome::rejected)
       conn_.reject(r.delivery_tag, false);
     else
       conn_.ack(r.delivery_tag);
-    log_outcome(r, *request_id);
+    log_outcome(r, *origin);
     events_.inc({to_string(r.outcome)});
   }
 
   // One line per event, carrying the request id that came with it (the
-  // AMQP correlation_id) so that a request can be followed into this log.
-  void log_outcome(const event_result& r, const std::string& request_id) {
+  // AMQP correlation_id) and the request's trace_id (the traceparent header),
+  // so that a request can be followed into this log.
+  void log_outcome(const event_result& r, const delivery_origin& origin) {
     auto [level, event] = line_for(r.outcome);
     if (!actors::log::enabled(level))
       return;
+    actors::log::context_scope trace{actors::trace::same_span(origin.traceparent).log_fields()};
+    auto& request_id = origin.request_id;
     std::vector<actors::log::field> fields{{"delivery_tag", r.delivery_tag}, {"detail", r.detail}};
     if (r.outcome == event_outcome::rejected)
       fields.emplace_back("queue", dead_letter_queue(config_));
@@ -146,19 +153,27 @@ void subscriber(caf::blocking_actor* self, subscriber_config config, actors::han
                 std::shared_ptr<shared::metrics::registry> metrics) {
   auto& events = metrics->counter("command_events_total",
                                   "Events from the bus by outcome", {"outcome"});
+  auto& consuming = metrics->gauge("command_subscriber_consuming",
+                                   "1 while the subscriber consumes, 0 while it reconnects");
+  auto set_consuming = [&](bool yes) {
+    status->consuming = yes;
+    consuming.set({}, yes ? 1 : 0);
+  };
+  set_consuming(false);
   try {
     consumer c{self, config, processor, events};
-    status->consuming = true;
+    set_consuming(true);
     actors::log::info(name, "consuming", {{"broker", c.peer()}, {"queue", config.queue},
                                           {"exchange", config.broker.exchange},
                                           {"prefetch", config.prefetch}});
     // A gap may have opened while we were away: let the sync close it.
     caf::anon_send(platform_sync.actor(), sync_atom::value);
     c.run();
-    status->consuming = false;
+    set_consuming(false);
   } catch (const std::exception& e) {
-    status->consuming = false;
-    actors::log::error(name, "failed", {{"error", e.what()}});
+    set_consuming(false);
+    // Its supervisor restarts it with backoff: the service stays ready.
+    actors::log::error(name, "failed", {{"error", e.what()}, {"action", "reconnecting"}});
     self->fail_state(actors::make_error(actors::errc::unhandled_exception, e.what()));
   }
 }

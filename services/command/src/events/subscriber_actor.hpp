@@ -31,7 +31,8 @@ namespace command {
 std::string dead_letter_exchange(const subscriber_config& config);
 std::string dead_letter_queue(const subscriber_config& config);
 
-// Read by /readyz.
+// Read by /readyz (reported, not required: reads go on while the broker is
+// away); command_subscriber_consuming in /metrics says the same.
 struct subscriber_status {
   std::atomic<bool> consuming{false};
 };

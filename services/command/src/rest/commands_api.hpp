@@ -8,9 +8,9 @@
 // or failing 503. POST /api/c/platforms (the course's inbound test) reads no
 // body, so it needs no Content-Type.
 //
-// Ready (/readyz 200) when the repository answers and the subscriber
-// consumes; checks "repository" ("up" or why not) and "subscriber"
-// ("consuming" or "not consuming").
+// Ready (/readyz 200) when the store answers: check "database" ("up" or why
+// not). Check "subscriber" ("consuming" or "reconnecting") is reported but not
+// required: with the broker away every route still answers.
 #include "events/subscriber_actor.hpp"
 #include "store/read_model.hpp"
 

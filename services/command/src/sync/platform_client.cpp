@@ -46,8 +46,11 @@ std::vector<platform> platforms_of(const PlatformResponse& response, int from, i
 // operation started is waited for, so the queue drains when the call ends.
 class page_stream {
 public:
-  page_stream(GrpcPlatform::Stub& stub, std::chrono::milliseconds step_deadline)
+  page_stream(GrpcPlatform::Stub& stub, std::chrono::milliseconds step_deadline,
+              const std::string& traceparent)
     : step_deadline_(step_deadline) {
+    if (!traceparent.empty())
+      ctx_.AddMetadata("traceparent", traceparent);
     StreamAllRequest request;
     request.set_pagesize(platform_client::page_size);
     reader_ = stub.PrepareAsyncStreamAllPlatforms(&ctx_, request, &cq_);
@@ -144,11 +147,11 @@ platform_client::platform_client(const grpc_target& target, const std::string& c
 platform_client::~platform_client() = default;
 
 sync_method platform_client::fetch_all(std::chrono::milliseconds deadline,
-                                       const page_handler& take) {
+                                       const page_handler& take, const std::string& traceparent) {
   bool any = false;
   grpc::Status status;
   {
-    page_stream stream{*impl_->stub, deadline};
+    page_stream stream{*impl_->stub, deadline, traceparent};
     PlatformResponse page;
     while (stream.next(page)) {
       any = true;
@@ -163,13 +166,16 @@ sync_method platform_client::fetch_all(std::chrono::milliseconds deadline,
     return sync_method::stream_all_platforms;
   if (status.error_code() != grpc::StatusCode::UNIMPLEMENTED || any)
     throw sync_error("StreamAllPlatforms from " + target_ + ": " + status_text(status));
-  get_all(deadline, take);
+  get_all(deadline, take, traceparent);
   return sync_method::get_all_platforms;
 }
 
-void platform_client::get_all(std::chrono::milliseconds deadline, const page_handler& take) {
+void platform_client::get_all(std::chrono::milliseconds deadline, const page_handler& take,
+                              const std::string& traceparent) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+  if (!traceparent.empty())
+    ctx.AddMetadata("traceparent", traceparent);
   PlatformResponse response;
   auto status = impl_->stub->GetAllPlatforms(&ctx, GetAllRequest{}, &response);
   if (!status.ok())

@@ -53,15 +53,18 @@ public:
   // `deadline` bounds the wait for each page of the stream (which lasts as
   // long as pages keep coming), and GetAllPlatforms as a whole. Throws
   // sync_error naming the target, the RPC and the gRPC status; what `take`
-  // throws ends the call and passes through.
-  sync_method fetch_all(std::chrono::milliseconds deadline, const page_handler& take);
+  // throws ends the call and passes through. `traceparent` (W3C, may be
+  // empty) goes to the server as metadata, so its log lines join the trace.
+  sync_method fetch_all(std::chrono::milliseconds deadline, const page_handler& take,
+                        const std::string& traceparent = {});
 
   // The server's largest page (about 370 KB a page, 15 round trips for
   // 150,000 platforms).
   static constexpr int page_size = 10'000;
 
 private:
-  void get_all(std::chrono::milliseconds deadline, const page_handler& take);
+  void get_all(std::chrono::milliseconds deadline, const page_handler& take,
+               const std::string& traceparent);
 
   struct impl;
   std::string target_;

@@ -6,6 +6,7 @@
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
+#include <actors/trace.hpp>
 
 namespace command {
 namespace {
@@ -55,15 +56,21 @@ std::size_t add_page(sync_self self, const platform_sync_config& config,
 void sync_now(sync_self self, const platform_sync_config& config, const actors::handle& repository) {
   auto& st = self->state;
   auto run = ++st.run;
+  // Each sync is a trace of its own, carried to the platform service.
+  auto trace = actors::trace::child_of({});
+  actors::log::context_scope scope{trace.log_fields()};
   auto started = std::chrono::steady_clock::now();
   std::size_t fetched = 0;
   std::size_t added = 0;
   sync_method method{};
   try {
-    method = st.client->fetch_all(config.deadline, [&](std::vector<platform> page) {
-      fetched += page.size();
-      added += add_page(self, config, repository, page);
-    });
+    method = st.client->fetch_all(
+      config.deadline,
+      [&](std::vector<platform> page) {
+        fetched += page.size();
+        added += add_page(self, config, repository, page);
+      },
+      trace.traceparent());
   } catch (const std::exception& e) {
     return failed(self, config, run, e.what());
   }
@@ -83,7 +90,7 @@ caf::behavior platform_sync(sync_self self, platform_sync_config config, actors:
                                                          config.max_message_bytes);
   self->state.metrics = metrics;
   self->state.syncs = &metrics->counter("command_platform_syncs_total",
-                                        "Platform syncs over gRPC by result", {"result"});
+                                        "Platform syncs over gRPC by outcome", {"outcome"});
   self->send(self, sync_atom::value);
   return {
     [=](sync_atom) { sync_now(self, config, repository); },

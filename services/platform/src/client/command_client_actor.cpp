@@ -2,6 +2,7 @@
 
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
+#include <actors/trace.hpp>
 
 #include <httplib.h>
 
@@ -30,10 +31,15 @@ caf::behavior command_client(caf::stateful_actor<command_client_state>* self,
   st.client->set_write_timeout(cfg.timeout);
   st.path = url->path;
   return {
-    [=](notify_atom, const platform_record& p, const std::string& request_id) {
+    [=](notify_atom, const platform_record& p, const std::string& request_id,
+        const std::string& traceparent) {
       auto& st = self->state;
-      auto r = st.client->Post(st.path, {{"X-Request-Id", request_id}}, to_json(p).dump(),
-                               "application/json");
+      // A span of its own in the request's trace: the POST is a hop of it.
+      auto trace = actors::trace::child_of(traceparent);
+      actors::log::context_scope scope{trace.log_fields()};
+      auto r = st.client->Post(st.path,
+                               {{"X-Request-Id", request_id}, {"traceparent", trace.traceparent()}},
+                               to_json(p).dump(), "application/json");
       if (!r) {
         actors::log::warn(st.name, "command_service_unreachable",
                           {{"id", p.id}, {"error", httplib::to_string(r.error())},

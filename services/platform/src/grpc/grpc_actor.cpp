@@ -3,6 +3,7 @@
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
+#include <actors/trace.hpp>
 #include <shared/http/request.hpp>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -45,6 +46,15 @@ std::string request_id(grpc::ServerContext& ctx) {
   return id;
 }
 
+// This call's span of the caller's trace (traceparent metadata), or of a new one.
+actors::trace::context trace_of(grpc::ServerContext& ctx) {
+  auto& metadata = ctx.client_metadata();
+  auto i = metadata.find("traceparent");
+  return actors::trace::child_of(i == metadata.end()
+                                   ? std::string_view{}
+                                   : std::string_view{i->second.data(), i->second.size()});
+}
+
 bool timed_out(const caf::error& err) {
   return err.category() == caf::atom("actors")
          && err.code() == static_cast<std::uint8_t>(actors::errc::deadline_exceeded);
@@ -57,7 +67,8 @@ bool timed_out(const caf::error& err) {
 class call_limits {
 public:
   call_limits(grpc::ServerContext& ctx, std::string request_id, std::chrono::milliseconds ours)
-    : ctx_(ctx), request_id_(std::move(request_id)), ours_(ours) {
+    : ctx_(ctx), request_id_(std::move(request_id)), trace_(trace_of(ctx).log_fields()),
+      ours_(ours) {
     auto deadline = ctx.deadline();
     if (deadline != std::chrono::system_clock::time_point::max())
       callers_ = std::chrono::steady_clock::now() + (deadline - std::chrono::system_clock::now());
@@ -106,6 +117,7 @@ public:
 private:
   grpc::ServerContext& ctx_;
   std::string request_id_;
+  actors::log::context_scope trace_; // on each line this call logs
   std::chrono::milliseconds ours_;
   std::chrono::steady_clock::time_point callers_ = std::chrono::steady_clock::time_point::max();
 };

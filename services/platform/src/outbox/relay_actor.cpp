@@ -7,6 +7,7 @@
 
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
+#include <actors/trace.hpp>
 #include <shared/amqp/topology.hpp>
 
 #include <stdexcept>
@@ -112,6 +113,7 @@ void park(relay_actor self, const std::vector<parked_event>& parked) {
     auto reason = to_string(p.reason);
     st.store->park(p.event.id, std::string{reason}.append(": ").append(p.detail));
     st.metrics->parked.inc({reason});
+    actors::log::context_scope trace{actors::trace::same_span(p.event.traceparent).log_fields()};
     actors::log::warn(st.name, "event_parked",
                       {{"id", p.event.id}, {"message_id", p.event.message_id},
                        {"request_id", p.event.correlation_id}, {"reason", reason},
@@ -123,9 +125,18 @@ void publish(relay_actor self, const relay_config& cfg, std::vector<outbox_event
   auto& st = self->state;
   std::uint64_t first = 0;
   for (auto& e : events) {
-    amqp::properties props{e.message_id, "application/json", e.type, e.correlation_id, true};
+    amqp::properties props{e.message_id, "application/json", e.type, e.correlation_id, true, {}};
+    // The request's trace goes on with the event (the course's .NET
+    // reference app carries it the same way).
+    if (!e.traceparent.empty())
+      props.headers.emplace("traceparent", e.traceparent);
     auto sequence = st.broker->publish(cfg.broker.exchange, "", e.payload, props,
                                        /*mandatory=*/true);
+    if (actors::log::enabled(actors::log::level::debug)) {
+      actors::log::context_scope trace{actors::trace::same_span(e.traceparent).log_fields()};
+      actors::log::debug(st.name, "event_sent", {{"id", e.id}, {"message_id", e.message_id},
+                                                 {"request_id", e.correlation_id}});
+    }
     if (!first)
       first = sequence;
   }
@@ -134,12 +145,14 @@ void publish(relay_actor self, const relay_config& cfg, std::vector<outbox_event
 
 void tell_unroutable(relay_actor self, const relay_config& cfg,
                      const std::vector<outbox_event>& returned) {
-  for (auto& e : returned)
+  for (auto& e : returned) {
+    actors::log::context_scope trace{actors::trace::same_span(e.traceparent).log_fields()};
     actors::log::warn(self->state.name, "event_unroutable",
                       {{"message_id", e.message_id}, {"request_id", e.correlation_id},
                        {"exchange", cfg.broker.exchange},
                        {"why", "no queue bound, not even to the unrouted exchange: dropped; "
                                "the Commands Service's gRPC sync covers it"}});
+  }
 }
 
 // Waits for the oldest batch's confirms and marks what the broker took.

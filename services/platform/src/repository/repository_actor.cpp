@@ -6,6 +6,7 @@
 #include <actors/errors.hpp>
 #include <actors/log.hpp>
 #include <actors/supervisor.hpp>
+#include <actors/trace.hpp>
 
 namespace platform {
 
@@ -46,9 +47,10 @@ repository_actor::behavior_type repository(repository_actor::stateful_pointer<re
       return make_error(platform_errc::not_found,
                         std::string{"Platform "}.append(std::to_string(id)).append(" is unknown."));
     },
-    [=](create_atom, const new_platform& p,
-        const std::string& correlation_id) -> caf::result<platform_record> {
-      auto created = self->state.store->create(p, correlation_id);
+    [=](create_atom, const new_platform& p, const std::string& correlation_id,
+        const std::string& traceparent) -> caf::result<platform_record> {
+      actors::log::context_scope trace{actors::trace::same_span(traceparent).log_fields()};
+      auto created = self->state.store->create(p, correlation_id, traceparent);
       if (!created) // refused values: the caller's answer, not this actor's failure
         return std::move(created.error());
       self->state.cache->put(*created); // before the 201: read-your-writes
@@ -111,8 +113,9 @@ caf::expected<platform_record> repository_client::find(std::int32_t id) {
 }
 
 caf::expected<platform_record> repository_client::create(const new_platform& p,
-                                                         const std::string& correlation_id) {
-  return call<platform_record>(create_atom::value, p, correlation_id);
+                                                         const std::string& correlation_id,
+                                                         const std::string& traceparent) {
+  return call<platform_record>(create_atom::value, p, correlation_id, traceparent);
 }
 
 caf::expected<caf::ok_atom> repository_client::ping() {

@@ -155,7 +155,8 @@ void platforms_api::create(const httplib::Request& req, httplib::Response& res) 
   if (!body.ok())
     return http::reply(res, body.failure());
   auto request_id = http::request_id(res);
-  auto created = deps_.repository.create(input, request_id);
+  auto traceparent = http::trace_of(res).traceparent();
+  auto created = deps_.repository.create(input, request_id, traceparent);
   if (!created)
     return http::reply_error(res, created.error(), actor_name, "create");
   res.set_header("Location", "/api/platforms/" + std::to_string(created->id));
@@ -163,7 +164,8 @@ void platforms_api::create(const httplib::Request& req, httplib::Response& res) 
   // The course's coupled call: the command service hears of it over HTTP
   // too, off this request's path (the actor only enqueues here).
   if (deps_.command_client)
-    caf::anon_send(deps_.command_client.actor(), notify_atom::value, *created, request_id);
+    caf::anon_send(deps_.command_client.actor(), notify_atom::value, *created, request_id,
+                   traceparent);
 }
 
 // Ready when the schema is current and a repository member's session answers.

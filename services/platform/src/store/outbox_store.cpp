@@ -26,24 +26,26 @@ std::vector<outbox_event> outbox_store::pending(std::size_t limit, id_range skip
   if (limit == 0)
     return out;
   std::vector<long long> ids(limit);
-  std::vector<std::string> message_ids(limit), types(limit), payloads(limit), correlations(limit);
+  std::vector<std::string> message_ids(limit), types(limit), payloads(limit), correlations(limit),
+    traceparents(limit);
   long long max_rows = static_cast<long long>(limit);
   long long skip_first = skip.first, skip_last = skip.last;
   soci::statement st = (sql_.prepare << "SELECT id, CAST(message_id AS text), type, payload,"
-                                        " correlation_id FROM outbox WHERE published_at IS NULL"
+                                        " correlation_id, traceparent FROM outbox"
+                                        " WHERE published_at IS NULL"
                                         " AND parked_at IS NULL"
                                         " AND NOT (id BETWEEN :first AND :last)"
                                         " ORDER BY id LIMIT :n",
                         soci::use(skip_first), soci::use(skip_last), soci::use(max_rows),
                         soci::into(ids), soci::into(message_ids), soci::into(types),
-                        soci::into(payloads), soci::into(correlations));
+                        soci::into(payloads), soci::into(correlations), soci::into(traceparents));
   // SOCI leaves a one-element vector untouched when no row comes back.
   if (!st.execute(true))
     return out;
   out.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i)
     out.push_back({ids[i], std::move(message_ids[i]), std::move(types[i]), std::move(payloads[i]),
-                   std::move(correlations[i])});
+                   std::move(correlations[i]), std::move(traceparents[i])});
   return out;
 }
 

@@ -78,8 +78,10 @@ std::optional<platform_record> platform_store::find(std::int32_t id) {
 }
 
 caf::expected<platform_record> platform_store::create(const new_platform& p,
-                                                     const std::string& correlation_id) {
-  if (auto refused = shared::sql::refuse_nul({p.name, p.publisher, p.cost, correlation_id}))
+                                                     const std::string& correlation_id,
+                                                     const std::string& traceparent) {
+  if (auto refused =
+        shared::sql::refuse_nul({p.name, p.publisher, p.cost, correlation_id, traceparent}))
     return std::move(*refused);
   return shared::sql::refusing([&] {
     platform_record created{0, p.name, p.publisher, p.cost};
@@ -88,8 +90,9 @@ caf::expected<platform_record> platform_store::create(const new_platform& p,
       soci::use(p.name), soci::use(p.publisher), soci::use(p.cost), soci::into(created.id);
     std::string type = platform_published;
     auto payload = published_event(created);
-    sql_ << "INSERT INTO outbox (type, payload, correlation_id) VALUES (:t, :p, :c)",
-      soci::use(type), soci::use(payload), soci::use(correlation_id);
+    sql_ << "INSERT INTO outbox (type, payload, correlation_id, traceparent)"
+            " VALUES (:t, :p, :c, :tp)",
+      soci::use(type), soci::use(payload), soci::use(correlation_id), soci::use(traceparent);
     tx.commit();
     return created;
   });

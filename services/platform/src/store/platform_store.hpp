@@ -34,7 +34,9 @@ public:
   // The platform and its Platform_Published outbox row in one transaction;
   // the commit notifies the relays (the outbox's trigger, migration 004).
   // Refused values: an error (shared::sql::errc::refused), nothing written.
-  caf::expected<platform_record> create(const new_platform& p, const std::string& correlation_id);
+  // The row keeps `correlation_id` and `traceparent` for the event's headers.
+  caf::expected<platform_record> create(const new_platform& p, const std::string& correlation_id,
+                                        const std::string& traceparent = {});
 
 private:
   soci::session sql_;

@@ -106,6 +106,13 @@ properties properties_of(const amqp_basic_properties_t& p) {
   out.type = field(AMQP_BASIC_TYPE_FLAG, p.type);
   out.correlation_id = field(AMQP_BASIC_CORRELATION_ID_FLAG, p.correlation_id);
   out.persistent = (p._flags & AMQP_BASIC_DELIVERY_MODE_FLAG) && p.delivery_mode == 2;
+  if (p._flags & AMQP_BASIC_HEADERS_FLAG) {
+    for (int i = 0; i < p.headers.num_entries; ++i) {
+      auto& e = p.headers.entries[i];
+      if (e.value.kind == AMQP_FIELD_KIND_UTF8 || e.value.kind == AMQP_FIELD_KIND_BYTES)
+        out.headers.emplace(text(e.key), text(e.value.value.bytes));
+    }
+  }
   return out;
 }
 
@@ -293,6 +300,19 @@ std::uint64_t connection::publish(const std::string& exchange, const std::string
   set(AMQP_BASIC_CORRELATION_ID_FLAG, p.correlation_id, props.correlation_id);
   p._flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
   p.delivery_mode = props.persistent ? 2 : 1;
+  std::vector<amqp_table_entry_t> headers;
+  for (auto& [key, value] : props.headers) {
+    amqp_table_entry_t e{};
+    e.key = bytes(key);
+    e.value.kind = AMQP_FIELD_KIND_UTF8;
+    e.value.value.bytes = bytes(value);
+    headers.push_back(e);
+  }
+  if (!headers.empty()) {
+    p._flags |= AMQP_BASIC_HEADERS_FLAG;
+    p.headers.num_entries = static_cast<int>(headers.size());
+    p.headers.entries = headers.data();
+  }
   auto s = amqp_basic_publish(conn_, channel, bytes(exchange), bytes(routing_key), mandatory, 0,
                               &p, bytes(body));
   if (s != AMQP_STATUS_OK)

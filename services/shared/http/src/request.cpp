@@ -220,6 +220,10 @@ std::string request_id(const httplib::Response& res) {
   return res.get_header_value("X-Request-Id");
 }
 
+actors::trace::context trace_of(const httplib::Response& res) {
+  return actors::trace::same_span(res.get_header_value("traceresponse"));
+}
+
 bool valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128)
     return false;

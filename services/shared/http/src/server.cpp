@@ -123,6 +123,11 @@ server::server(const server_options& options, shared::metrics::registry& metrics
     no_framing_means_no_body(req);
     auto id = req.get_header_value("X-Request-Id");
     res.set_header("X-Request-Id", valid_request_id(id) ? id : generate_request_id());
+    // This request's span of the caller's trace (or of a new one): on every
+    // line this thread logs until the response is written, and told back.
+    auto trace = actors::trace::child_of(req.get_header_value("traceparent"));
+    res.set_header("traceresponse", trace.traceparent());
+    actors::log::set_context(trace.log_fields());
     return httplib::Server::HandlerResponse::Unhandled;
   });
   for (auto& r : routes)
@@ -167,6 +172,7 @@ server::server(const server_options& options, shared::metrics::registry& metrics
     actors::log::debug(log_actor, "request", {{"method", req.method}, {"path", req.path},
                                               {"status", res.status},
                                               {"request_id", request_id(res)}});
+    actors::log::clear_context();
     current = {};
   });
 

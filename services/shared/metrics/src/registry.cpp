@@ -1,7 +1,7 @@
 #include "shared/metrics/registry.hpp"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 
 namespace shared::metrics {
@@ -11,9 +11,12 @@ namespace {
 std::string number(double v) {
   if (std::isinf(v))
     return v > 0 ? "+Inf" : "-Inf";
+  // Shortest form that reads back as the same double, written as %g would
+  // (0.0005, 1e-05), as the Prometheus clients write bounds: a bound is a
+  // label, kept as written, so 0.1 must print "0.1" for le="0.1" to match.
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general).ptr;
+  return {buf, end};
 }
 
 std::string escape(const std::string& v) {

@@ -103,6 +103,9 @@ struct properties {
   std::string type;
   std::string correlation_id;
   bool persistent = true; // delivery_mode 2
+  // Application headers with text values (e.g. W3C `traceparent`); headers
+  // of other kinds on a delivery are not read.
+  std::map<std::string, std::string> headers;
 };
 
 struct delivery {

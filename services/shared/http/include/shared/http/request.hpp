@@ -3,6 +3,8 @@
 // names and per-field validation errors, positive 32-bit ids, request ids.
 #include "shared/http/problem.hpp"
 
+#include <actors/trace.hpp>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -80,6 +82,11 @@ bool is_json_content_type(std::string_view content_type);
 // The request id of the request being answered on `res` (set by the server
 // set-up from X-Request-Id, or generated).
 std::string request_id(const httplib::Response& res);
+
+// The W3C trace context of the request being answered on `res`: a new span
+// of the caller's `traceparent` (or of a new trace), sent back as the
+// `traceresponse` header; its traceparent() is what goes on to the next hop.
+actors::trace::context trace_of(const httplib::Response& res);
 
 // A usable X-Request-Id: 1-128 visible ASCII characters.
 bool valid_request_id(std::string_view id);
