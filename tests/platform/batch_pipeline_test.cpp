@@ -14,7 +14,8 @@ std::vector<outbox_event> events(std::int64_t first_id, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     auto id = first_id + static_cast<std::int64_t>(i);
     auto n = std::to_string(id);
-    out.push_back({id, std::string{"m"}.append(n), "Platform_Published", "{}", std::string{"r"}.append(n)});
+    out.push_back({id, std::string{"m"}.append(n), "Platform_Published", "{}", std::string{"r"}.append(n),
+                   ""});
   }
   return out;
 }

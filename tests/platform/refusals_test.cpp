@@ -15,7 +15,7 @@ namespace {
 outbox_event event(std::int64_t id, std::size_t payload_bytes = 10) {
   auto n = std::to_string(id);
   return {id, std::string{"m"}.append(n), "Platform_Published", std::string(payload_bytes, 'x'),
-          std::string{"r"}.append(n)};
+          std::string{"r"}.append(n), ""};
 }
 
 std::vector<std::int64_t> ids_of(const std::vector<outbox_event>& events) {
