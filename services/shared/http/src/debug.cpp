@@ -19,8 +19,9 @@ using nlohmann::json;
 constexpr int max_streams = 8;
 
 json to_json(const actors::board_entry& e) {
-  json j = {{"name", e.name}, {"state", actors::to_string(e.state)}, {"instance", e.instance}};
-  if (!e.supervisor.empty()) {
+  json j = {{"name", e.name}, {"state", actors::to_string(e.state)}};
+  if (!e.supervisor.empty()) { // a child (the root is none)
+    j["instance"] = e.instance;
     j["restarts"] = e.restarts;
     j["intensity"] = {{"max_restarts", e.intensity.max_restarts},
                       {"within_ms", e.intensity.within.count()}};
