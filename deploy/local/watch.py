@@ -123,9 +123,11 @@ def event_line(service_name, ev, width):
         detail = "attempt %d in %.1fs" % (ev["attempt"], ev["backoff_ms"] / 1000)
     elif ev["kind"] in ("child_started", "child_restarted"):
         detail = "instance %d" % ev["instance"]
-    elif ev["reason"]:
+    elif ev["reason"] and ev["kind"] != "child_exited":
         detail = ev["reason"].replace("unhandled_exception: ", "")
-    text = "%s %-8s %-17s %-15s %s" % (at, service_name, ev["kind"], short(ev["child"]), detail)
+    # child_failed -> failed, restart_scheduled -> backoff: room for the reason.
+    kind = ev["kind"].replace("child_", "").replace("restart_scheduled", "backoff")
+    text = "%s %-8s %-9s %-15s %s" % (at, service_name, kind, short(ev["child"]), detail)
     return text[:width], EVENT_COLOURS.get(ev["kind"], "")
 
 
