@@ -15,6 +15,12 @@ const char* to_string(child_state state) {
   return "unknown";
 }
 
+supervision_board::supervision_board(std::size_t history)
+  : history_(history),
+    epoch_(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count())) {}
+
 supervision_board::node& supervision_board::node_of(const std::string& name) {
   auto [it, added] = nodes_.try_emplace(name);
   if (added) {

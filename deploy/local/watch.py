@@ -11,6 +11,7 @@ usage: watch.py NAME=URL [NAME=URL]   e.g. platform=http://127.0.0.1:5000
 """
 import collections
 import datetime
+import http.client
 import json
 import shutil
 import signal
@@ -48,7 +49,7 @@ class service:
         try:
             with urllib.request.urlopen(self.url + "/debug/supervision", timeout=2) as r:
                 self.tree, self.error = json.load(r)["tree"], None
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, http.client.HTTPException) as e:
             self.tree, self.error = None, reason_of(e)
 
     def follow(self):
@@ -71,14 +72,15 @@ class service:
                         elif line.startswith("data: ") and kind == "supervision":
                             self.events.append((self.name, json.loads(line[6:])))
                             self.news.set()
-            except (OSError, ValueError) as e:
+            except (OSError, ValueError, http.client.HTTPException) as e:
                 self.error = reason_of(e)
                 self.news.set()
             time.sleep(1)
 
 
 def reason_of(error):
-    text = str(getattr(error, "reason", None) or error)
+    # A stream cut short (the service went away) is an IncompleteRead.
+    text = str(getattr(error, "reason", None) or error or type(error).__name__)
     return text.replace("[Errno 111] ", "")
 
 
@@ -110,7 +112,7 @@ def column(svc, width):
     status = "up" if svc.tree is not None else svc.error
     lines = [("%s  %s" % (svc.name.upper(), status)[:width], "\x1b[1m")]
     if svc.tree is None:
-        return lines + [("(no tree: %s)" % svc.error)[:width], COLOURS["unreachable"]]
+        return lines + [(("(no tree: %s)" % svc.error)[:width], COLOURS["unreachable"])]
     for root in svc.tree:
         lines += tree_lines(root, 0, width)
     return lines
@@ -137,16 +139,16 @@ def paint(text, colour):
 
 def frame(services, events):
     cols, rows = shutil.get_terminal_size((80, 24))
-    half = (cols - 1) // len(services)
+    width = (cols - len(services) + 1) // len(services)  # one blank between columns
     now = datetime.datetime.now().strftime("%H:%M:%S")
     out = [paint(("stack watch  %s  Ctrl-C quits" % now)[:cols], "\x1b[7m")]
-    columns = [column(s, half - 1) for s in services]
+    columns = [column(s, width) for s in services]
     for i in range(max(len(c) for c in columns)):
         parts = []
         for c in columns:
             text, colour = c[i] if i < len(c) else ("", "")
-            parts.append(paint(text, colour) + " " * (half - len(text)))
-        out.append("".join(parts).rstrip())
+            parts.append(paint(text, colour) + " " * (width - len(text)))
+        out.append(" ".join(parts).rstrip())
     room = rows - len(out) - 2
     if room > 0:
         out.append(paint("last supervision events", "\x1b[1m"))

@@ -133,16 +133,24 @@ TEST_F(debug_routes_test, the_stream_replays_then_follows_and_resumes_after_the_
   board->record(event(supervision_event::child_started, "svc.b"));
   serve(shared::http::debug_access::on);
 
+  auto id = [&](int seq) {
+    return std::string{"id: "} + std::to_string(board->epoch()) + "." + std::to_string(seq) + "\n";
+  };
   stream_reader all{svr->port()};
-  ASSERT_TRUE(all.wait_for("id: 2\n"));
-  EXPECT_NE(all.text().find("id: 1\nevent: supervision\ndata: {"), std::string::npos);
+  ASSERT_TRUE(all.wait_for(id(2)));
+  EXPECT_NE(all.text().find(id(1) + "event: supervision\ndata: {"), std::string::npos);
   board->record(event(supervision_event::child_started, "svc.c"));
-  ASSERT_TRUE(all.wait_for("id: 3\n", 2s)); // live, not when the stream ends
+  ASSERT_TRUE(all.wait_for(id(3), 2s)); // live, not when the stream ends
   EXPECT_NE(all.text().find("\"child\":\"svc.c\""), std::string::npos);
 
-  stream_reader resumed{svr->port(), {{"Last-Event-ID", "2"}}};
-  ASSERT_TRUE(resumed.wait_for("id: 3\n"));
-  EXPECT_EQ(resumed.text().find("id: 2\n"), std::string::npos);
+  auto last = std::to_string(board->epoch()) + ".2";
+  stream_reader resumed{svr->port(), {{"Last-Event-ID", last}}};
+  ASSERT_TRUE(resumed.wait_for(id(3)));
+  EXPECT_EQ(resumed.text().find(id(2)), std::string::npos);
+
+  // An id from another process (a restarted service): the history again.
+  stream_reader elsewhere{svr->port(), {{"Last-Event-ID", "12345.2"}}};
+  EXPECT_TRUE(elsewhere.wait_for(id(1)));
 }
 
 TEST_F(debug_routes_test, at_most_eight_streams_at_once) {

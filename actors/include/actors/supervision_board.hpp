@@ -68,7 +68,7 @@ class supervision_board {
 public:
   using clock = std::chrono::steady_clock;
 
-  explicit supervision_board(std::size_t history = 100) : history_(history) {}
+  explicit supervision_board(std::size_t history = 100);
 
   void record(const supervision_event& ev, clock::time_point now = clock::now());
 
@@ -82,6 +82,10 @@ public:
   board_news wait_after(std::uint64_t seq, std::chrono::milliseconds timeout) const;
 
   std::uint64_t last_seq() const;
+
+  // Tells this board's sequence from another process's (a restarted
+  // service counts from 1 again): its creation time in microseconds.
+  std::uint64_t epoch() const { return epoch_; }
 
 private:
   struct node {
@@ -100,6 +104,7 @@ private:
   board_entry draw(const std::string& name, clock::time_point now) const;
 
   std::size_t history_;
+  std::uint64_t epoch_;
   mutable std::mutex mutex_;
   mutable std::condition_variable news_;
   std::map<std::string, node> nodes_;

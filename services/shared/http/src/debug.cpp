@@ -48,7 +48,10 @@ std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string server_sent(const actors::board_event& e) {
+// An event's id: the board's epoch and the event's sequence ("<epoch>.<seq>"),
+// so that a client reconnecting to a restarted service does not skip the
+// new process's first events.
+std::string server_sent(const actors::board_event& e, std::uint64_t epoch) {
   auto& ev = e.event;
   json data = {{"seq", e.seq},
                {"at", actors::log::utc_time(e.at)},
@@ -60,6 +63,8 @@ std::string server_sent(const actors::board_event& e) {
                {"backoff_ms", ev.backoff.count()},
                {"reason", ev.reason}};
   return std::string{"id: "}
+    .append(std::to_string(epoch))
+    .append(".")
     .append(std::to_string(e.seq))
     .append("\nevent: supervision\ndata: ")
     .append(dump(data))
@@ -67,12 +72,17 @@ std::string server_sent(const actors::board_event& e) {
 }
 
 // Where a stream starts: after a reconnecting client's Last-Event-ID when this
-// process wrote it, else from the start of the history.
+// board wrote it, else from the start of the history.
 std::uint64_t resume_point(const httplib::Request& req, const actors::supervision_board& board) {
   auto text = req.get_header_value("Last-Event-ID");
+  auto prefix = std::to_string(board.epoch()) + ".";
+  if (!text.starts_with(prefix))
+    return 0;
   std::uint64_t seq = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
-  if (ec != std::errc{} || end != text.data() + text.size() || seq > board.last_seq())
+  auto* first = text.data() + prefix.size();
+  auto* last = text.data() + text.size();
+  auto [end, ec] = std::from_chars(first, last, seq);
+  if (ec != std::errc{} || end != last || seq > board.last_seq())
     return 0;
   return seq;
 }
@@ -127,7 +137,7 @@ std::vector<route> debug_routes(std::shared_ptr<const actors::supervision_board>
             .append(std::to_string(news.missed))
             .append("\n\n");
         for (auto& e : news.events) {
-          out += server_sent(e);
+          out += server_sent(e, board->epoch());
           *last = e.seq;
         }
         if (out.empty())

@@ -7,8 +7,8 @@
 //      handle holds while it is down), "children":[entry] (a supervisor)};
 //     state is running, backing_off, restarting, stopped or gave_up.
 //   GET /debug/supervision/events  server-sent events: `supervision` per event
-//     (id = its sequence; a reconnecting client's Last-Event-ID resumes after
-//     it, else the last 100 are replayed first), `missed` when a slow reader
+//     (id "<process's board epoch>.<sequence>": a reconnecting client's
+//     Last-Event-ID resumes after it, else the last 100 are replayed first), `missed` when a slow reader
 //     lost some, a comment each second while quiet (so a gone client and a
 //     stopping server are noticed within a second).
 // Who may ask (DebugSupervision): `loopback` (default: peers on 127.0.0.0/8 or
