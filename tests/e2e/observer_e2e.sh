@@ -128,8 +128,13 @@ else
 fi
 
 in_tmux send-keys -t watch C-c
-watch_ended() { [ "$(in_tmux display -p -t watch '#{pane_dead} #{pane_dead_status}')" = "1 0" ]; }
-check "watch: Ctrl-C ends it with status 0" until_true 5 watch_ended
+pane() { in_tmux display -p -t watch '#{pane_dead} #{pane_dead_status}'; }
+ended_well() { [ "$(pane)" = "1 0" ]; }
+if until_true 10 ended_well; then
+  pass "watch: Ctrl-C ends it with status 0"
+else
+  fail "watch: Ctrl-C ends it with status 0" "pane dead, status: $(pane); $(frame | tail -n 5)"
+fi
 
 # ---- DebugSupervision=off, stack logs ------------------------------------------------------
 

@@ -37,8 +37,6 @@ enum class child_state {
 const char* to_string(child_state state);
 
 struct board_entry {
-  using clock = std::chrono::steady_clock;
-
   std::string name;
   std::string supervisor; // empty for the root
   child_state state = child_state::running;
