@@ -98,8 +98,9 @@ def state_text(entry):
 def tree_lines(entry, depth, width):
     """(text, colour) per line of an entry and its children."""
     indent = "  " * depth
-    name = (indent + short(entry["name"]))[: width - 19]
-    line = "%-*s %-12s" % (width - 19, name, state_text(entry))
+    # name, state, restarts/intensity: "    outbox_listener backoff 4.6s 12/100"
+    name = (indent + short(entry["name"]))[: width - 20]
+    line = "%-*s %-12s" % (width - 20, name, state_text(entry))
     if "intensity" in entry:
         line += " %s/%s" % (entry["restarts"], entry["intensity"]["max_restarts"])
     lines = [(line[:width], COLOURS.get(entry["state"], ""))]
