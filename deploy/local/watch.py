@@ -153,7 +153,8 @@ def frame(services, events):
     room = rows - len(out) - 2
     if room > 0:
         out.append(paint("last supervision events", "\x1b[1m"))
-        recent = list(events)[-room:]
+        # By time: each stream replays its history when it connects.
+        recent = sorted(events, key=lambda e: e[1]["at"])[-room:]
         out += [paint(*event_line(name, ev, cols)) for name, ev in recent]
     return out[:rows]
 
