@@ -43,6 +43,7 @@ struct front_state {
   bool closed = false;
   bool sweep_scheduled = false;
   std::deque<waiting_message> waiting;
+  std::shared_ptr<std::atomic<std::size_t>> held; // waiting.size(), for observers
 };
 
 using front_actor = caf::stateful_actor<front_state>;
@@ -60,6 +61,7 @@ void refuse_all(front_actor* self, const caf::error& why) {
   for (auto& msg : self->state.waiting)
     refuse(self, msg, why);
   self->state.waiting.clear();
+  *self->state.held = 0;
 }
 
 void schedule_sweep(front_actor* self) {
@@ -82,6 +84,7 @@ void sweep(front_actor* self) {
     refuse(self, st.waiting.front(), why);
     st.waiting.pop_front();
   }
+  *st.held = st.waiting.size();
   schedule_sweep(self);
 }
 
@@ -90,6 +93,7 @@ void deliver_waiting(front_actor* self) {
   for (auto& msg : st.waiting)
     msg.promise.delegate(st.child, std::move(msg.content));
   st.waiting.clear();
+  *st.held = 0;
 }
 
 caf::result<caf::message> hold(front_actor* self, caf::message_view& x) {
@@ -103,13 +107,16 @@ caf::result<caf::message> hold(front_actor* self, caf::message_view& x) {
   auto promise = self->make_response_promise();
   st.waiting.push_back({x.move_content_to_message(), promise,
                         clock::now() + st.options.max_wait});
+  *st.held = st.waiting.size();
   schedule_sweep(self);
   return promise;
 }
 
-caf::behavior front(front_actor* self, std::string name, handle_options options) {
+caf::behavior front(front_actor* self, std::string name, handle_options options,
+                    std::shared_ptr<std::atomic<std::size_t>> held) {
   self->state.name = std::move(name);
   self->state.options = options;
+  self->state.held = std::move(held);
   self->set_default_handler([=](caf::scheduled_actor*, caf::message_view& x) {
     if (self->state.child)
       return caf::result<caf::message>{
@@ -145,8 +152,9 @@ caf::behavior front(front_actor* self, std::string name, handle_options options)
 } // namespace
 
 handle make_handle(caf::actor_system& sys, std::string name, handle_options options) {
-  auto front_actor_handle = sys.spawn(front, name, options);
-  return handle{std::move(name), std::move(front_actor_handle)};
+  auto held = std::make_shared<std::atomic<std::size_t>>(0);
+  auto front_actor_handle = sys.spawn(front, name, options, held);
+  return handle{std::move(name), std::move(front_actor_handle), std::move(held)};
 }
 
 void serve(const handle& h, const caf::actor& child) {

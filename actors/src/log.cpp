@@ -63,11 +63,12 @@ void append_pair(std::string& out, std::string_view key, std::string_view value)
   append_value(out, value);
 }
 
-std::string utc_timestamp() {
+} // namespace
+
+std::string utc_time(std::chrono::system_clock::time_point at) {
   using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = system_clock::to_time_t(now);
-  auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  auto secs = system_clock::to_time_t(at);
+  auto millis = duration_cast<milliseconds>(at.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
@@ -75,8 +76,6 @@ std::string utc_timestamp() {
   std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(millis));
   return buf;
 }
-
-} // namespace
 
 bool parse_level(std::string_view text, level& out) {
   for (auto lvl : {level::debug, level::info, level::warn, level::error})
@@ -114,7 +113,7 @@ field::field(std::string_view key, double value) : key(key) {
 
 std::string format(level lvl, std::string_view actor, std::string_view event,
                    std::span<const field> fields) {
-  std::string line = "ts=" + utc_timestamp();
+  std::string line = "ts=" + utc_time(std::chrono::system_clock::now());
   append_pair(line, "level", name_of(lvl));
   {
     std::lock_guard guard{output_mutex};

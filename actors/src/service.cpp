@@ -16,7 +16,13 @@ namespace actors {
 
 handle service_context::make_handle(std::string name, handle_options options) {
   handles_.push_back(actors::make_handle(sys_, std::move(name), options));
+  board_->track(handles_.back());
   return handles_.back();
+}
+
+supervision_observer service_context::observer(supervision_observer also) const {
+  return fan_out({[board = board_](const supervision_event& ev) { board->record(ev); },
+                  std::move(also)});
 }
 
 namespace {

@@ -93,7 +93,7 @@ void emit(supervisor_actor* self, supervision_event ev) {
 
 supervision_event event_of(supervisor_actor* self, supervision_event::kind_type kind,
                            const child_entry& c) {
-  return {kind, self->state.name, c.spec.name, c.instance, 0, {}, {}};
+  return {kind, self->state.name, c.spec.name, c.instance, 0, {}, {}, self->state.spec.intensity};
 }
 
 void on_child_down(supervisor_actor* self, std::size_t index, const caf::error& reason);
@@ -307,6 +307,14 @@ const char* to_string(supervision_event::kind_type kind) {
 
 caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_spec spec) {
   return sys.spawn(supervisor, std::move(spec));
+}
+
+supervision_observer fan_out(std::vector<supervision_observer> observers) {
+  return [observers = std::move(observers)](const supervision_event& ev) {
+    for (auto& observe : observers)
+      if (observe)
+        observe(ev);
+  };
 }
 
 child_spec child(const handle& serves, start_function start, restart_policy restart) {

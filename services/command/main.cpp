@@ -28,7 +28,8 @@ using namespace std::chrono_literals;
 
 actors::supervisor_spec supervision(actors::service_context& ctx, const command::config& cfg) {
   auto metrics = shared::metrics::service_registry("command-service");
-  auto restarts = shared::metrics::restart_counter(metrics);
+  auto observer = ctx.observer(shared::metrics::restart_counter(metrics));
+  auto board = ctx.board();
   auto subscriber_status = std::make_shared<command::subscriber_status>();
   // The in-memory store is the process's own: the REST reads are served from
   // a copy the repository keeps (no actor hop), and a keeper session holds the
@@ -49,7 +50,7 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
   // As the platform service's relay: backoff up to 5 s, so the subscriber is
   // back within ~5 s of the broker, and a long outage (~15 restarts a minute)
   // stays far below the intensity limit.
-  auto bus = actors::one_for_one("command.bus", {100, 60s}, {200ms, 5s, 0.2}, restarts);
+  auto bus = actors::one_for_one("command.bus", {100, 60s}, {200ms, 5s, 0.2}, observer);
   bus.children = {actors::child(subscriber, [=](caf::actor_system& sys) {
     return command::spawn_subscriber(sys, cfg.subscriber, processor, sync, subscriber_status,
                                      metrics);
@@ -57,13 +58,13 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
 
   // As the platform service's repository: a database outage lasts as long as
   // it lasts, retried every <= 2 s (at most ~35 restarts a minute).
-  auto store = actors::one_for_one("command.store", {60, 60s}, {100ms, 2s, 0.2}, restarts);
+  auto store = actors::one_for_one("command.store", {60, 60s}, {100ms, 2s, 0.2}, observer);
   store.children = {actors::child(repository, [=](caf::actor_system& sys) {
     (void) keeper; // held as long as the tree
     return command::spawn_repository(sys, cfg.database, view);
   })};
 
-  auto root = actors::one_for_one("command.supervisor", {3, 60s}, {500ms, 5s, 0.2}, restarts);
+  auto root = actors::one_for_one("command.supervisor", {3, 60s}, {500ms, 5s, 0.2}, observer);
   root.children = {
     actors::supervisor_child(store),
     actors::child(processor,
@@ -78,7 +79,7 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
     actors::child(rest,
                   [=](caf::actor_system& sys) {
                     return shared::http::spawn_rest_controller(sys, "command.rest", cfg.rest,
-                                                               api, metrics);
+                                                               api, metrics, board);
                   }),
   };
   return root;

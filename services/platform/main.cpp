@@ -39,13 +39,14 @@ using platform::config;
 
 actors::supervisor_spec supervision(actors::service_context& ctx, const config& cfg) {
   auto metrics = shared::metrics::service_registry("platform-service");
-  auto restarts = shared::metrics::restart_counter(metrics);
+  auto observer = ctx.observer(shared::metrics::restart_counter(metrics));
   auto schema = std::make_shared<platform::schema_status>();
 
   // A database outage lasts as long as it lasts: members retry every <= 2 s
   // (at most ~35 restarts a minute). A request waits 250 ms for a member that
   // is down, then tries the next (repository_client); 503 when none answers.
-  auto repository = actors::one_for_one("platform.repository", {60, 60s}, {100ms, 2s, 0.2}, restarts);
+  auto repository =
+    actors::one_for_one("platform.repository", {60, 60s}, {100ms, 2s, 0.2}, observer);
   actors::child_spec migrations;
   migrations.name = "platform.migrations";
   migrations.start = [db = cfg.repository.database, schema](caf::actor_system& sys) {
@@ -65,7 +66,8 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   }
 
   // Same for the broker: backoff up to 5 s stays far below 100 restarts a minute.
-  auto messaging = actors::one_for_one("platform.messaging", {100, 60s}, {200ms, 5s, 0.2}, restarts);
+  auto messaging =
+    actors::one_for_one("platform.messaging", {100, 60s}, {200ms, 5s, 0.2}, observer);
   auto relay = ctx.make_handle("platform.outbox_relay");
   messaging.children.push_back(actors::child(relay, [c = cfg.relay, metrics, schema](auto& sys) {
     return platform::spawn_relay(sys, c, metrics, schema);
@@ -92,15 +94,15 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
   auto grpc_repository = repository_client;
   grpc_repository.set_deadline(cfg.grpc.request_timeout);
 
-  auto root = actors::one_for_one("platform.supervisor", {3, 60s}, {500ms, 5s, 0.2}, restarts);
+  auto root = actors::one_for_one("platform.supervisor", {3, 60s}, {500ms, 5s, 0.2}, observer);
   root.children = {
     actors::supervisor_child(repository),
     actors::supervisor_child(messaging),
     actors::child(grpc, [c = cfg.grpc, grpc_repository](caf::actor_system& sys) {
       return platform::spawn_grpc(sys, c, grpc_repository);
     }),
-    actors::child(rest, [c = cfg.rest, api, metrics](caf::actor_system& sys) {
-      return shared::http::spawn_rest_controller(sys, "platform.rest", c, api, metrics);
+    actors::child(rest, [c = cfg.rest, api, metrics, board = ctx.board()](auto& sys) {
+      return shared::http::spawn_rest_controller(sys, "platform.rest", c, api, metrics, board);
     }),
   };
   return root;

@@ -123,8 +123,9 @@ protected:
     return reason;
   }
 
-  caf::actor_system sys;
+  // Declared before the system: supervisors still report while it stops them.
   test::event_recorder events;
+  caf::actor_system sys;
   std::vector<caf::actor> to_stop;
 };
 

@@ -114,10 +114,12 @@ const SERVICES = [
 const COMPOSE_SERVICES = ["postgres", "rabbitmq", "platform-service", "command-service", "gateway"];
 
 // tests/run packages a build stage has no use for: servers, load and
-// diagnostic tools that only tests run (promtool from prometheus, the
-// docs page's browser), and the fuzzers' compiler.
+// diagnostic tools that only tests run (promtool from prometheus), the
+// fuzzers' compiler, and what the docs page and observer tests drive (tmux,
+// headless Chromium, Python for both).
 const NOT_FOR_BUILDING = new Set(["postgresql", "rabbitmq-server", "amqp-tools", "nginx", "wrk", "procps",
-  "iproute2", "curl", "openssl", "jq", "clang-14", "libclang-rt-14-dev", "prometheus", "chromium"]);
+  "iproute2", "curl", "openssl", "jq", "clang-14", "libclang-rt-14-dev", "prometheus", "chromium", "tmux",
+  "python3"]);
 
 const find = (docs, kind, name) => docs.find((d) => d.kind === kind && d.metadata?.name === name);
 // A generated ConfigMap/Secret: kustomize appends a content hash to its name.

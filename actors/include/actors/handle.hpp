@@ -6,8 +6,10 @@
 // `max_wait`, then answers `child_unavailable`; it never drops one silently.
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace actors {
@@ -19,8 +21,11 @@ struct handle_options {
 
 class handle {
 public:
+  using counter = std::shared_ptr<const std::atomic<std::size_t>>;
+
   handle() = default;
-  handle(std::string name, caf::actor front) : name_(std::move(name)), front_(std::move(front)) {}
+  handle(std::string name, caf::actor front, counter held = {})
+    : name_(std::move(name)), front_(std::move(front)), held_(std::move(held)) {}
 
   const std::string& name() const { return name_; }
 
@@ -33,11 +38,15 @@ public:
     return caf::actor_cast<Typed>(front_);
   }
 
+  // Messages the front holds while the child is down (read from any thread).
+  const counter& held() const { return held_; }
+
   explicit operator bool() const { return static_cast<bool>(front_); }
 
 private:
   std::string name_;
   caf::actor front_;
+  counter held_;
 };
 
 handle make_handle(caf::actor_system& sys, std::string name, handle_options options = {});

@@ -57,6 +57,9 @@ private:
   std::vector<field> previous_;
 };
 
+// `at` as the logs write it: 2026-11-25T07:41:02.123Z.
+std::string utc_time(std::chrono::system_clock::time_point at);
+
 // Formats one line (without writing it); the writer and the tests share it.
 std::string format(level lvl, std::string_view actor, std::string_view event,
                    std::span<const field> fields);

@@ -15,6 +15,7 @@
 // 2 for invalid settings.
 #include "actors/handle.hpp"
 #include "actors/settings.hpp"
+#include "actors/supervision_board.hpp"
 #include "actors/supervisor.hpp"
 
 #include <caf/all.hpp>
@@ -26,19 +27,27 @@
 
 namespace actors {
 
-// What the tree builder gets: the actor system and stable handles, which the
-// service closes after the tree has stopped.
+// What the tree builder gets: the actor system, stable handles (which the
+// service closes after the tree has stopped) and the tree's live board.
 class service_context {
 public:
-  explicit service_context(caf::actor_system& sys) : sys_(sys) {}
+  explicit service_context(caf::actor_system& sys)
+    : sys_(sys), board_(std::make_shared<supervision_board>()) {}
 
   caf::actor_system& system() { return sys_; }
   handle make_handle(std::string name, handle_options options = {});
   const std::vector<handle>& handles() const { return handles_; }
 
+  // What the debug routes show (/debug/supervision).
+  const std::shared_ptr<supervision_board>& board() const { return board_; }
+  // The observer for every supervisor of the tree: it draws the board, then
+  // calls `also` (the metrics' restart counter).
+  supervision_observer observer(supervision_observer also = {}) const;
+
 private:
   caf::actor_system& sys_;
   std::vector<handle> handles_;
+  std::shared_ptr<supervision_board> board_;
 };
 
 using tree_builder = std::function<supervisor_spec(service_context&)>;

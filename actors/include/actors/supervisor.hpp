@@ -59,6 +59,7 @@ struct supervision_event {
   unsigned attempt = 0;
   std::chrono::milliseconds backoff{0};
   std::string reason;
+  restart_intensity intensity; // the supervisor's limit for this child
 };
 
 const char* to_string(supervision_event::kind_type kind);
@@ -79,6 +80,9 @@ caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_spec spec);
 // A one_for_one supervisor's spec, children to be added.
 supervisor_spec one_for_one(std::string name, restart_intensity intensity, backoff_policy backoff,
                             supervision_observer observer = {});
+
+// An observer that calls each of `observers` in turn (empty ones skipped).
+supervision_observer fan_out(std::vector<supervision_observer> observers);
 
 // A child served through a stable handle, named after it.
 child_spec child(const handle& serves, start_function start,

@@ -193,6 +193,13 @@ public:
     if (size > gather_limit)
       return send_all(data) ? static_cast<ssize_t>(size) : -1;
     out_.append(data);
+    // A chunked response is a stream (server-sent events): each piece leaves
+    // as it is written, not when the response ends.
+    if (!streaming_)
+      streaming_ = data.starts_with("HTTP/")
+                   && data.find("\r\nTransfer-Encoding: chunked\r\n") != std::string_view::npos;
+    if (streaming_ && !flush())
+      return -1;
     return static_cast<ssize_t>(size);
   }
 
@@ -247,6 +254,7 @@ private:
   std::chrono::milliseconds write_timeout_;
   bool swallow_continue_;
   std::string out_;
+  bool streaming_ = false; // a chunked response: nothing is gathered
 };
 
 } // namespace

@@ -22,6 +22,7 @@ struct status_info {
 // RFC 6585's.
 constexpr status_info known[] = {
   {400, "7231", "6.5.1", "One or more validation errors occurred."},
+  {403, "7231", "6.5.3", "Forbidden"},
   {404, "7231", "6.5.4", "Not Found"},
   {405, "7231", "6.5.5", "Method Not Allowed"},
   {408, "7231", "6.5.7", "Request Timeout"},

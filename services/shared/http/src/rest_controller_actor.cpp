@@ -40,14 +40,18 @@ struct rest_controller_state {
 
 caf::behavior rest_controller(caf::stateful_actor<rest_controller_state>* self, std::string name,
                               rest_config config, std::shared_ptr<rest_api> api,
-                              std::shared_ptr<metrics::registry> metrics) {
+                              std::shared_ptr<metrics::registry> metrics,
+                              std::shared_ptr<const actors::supervision_board> board) {
   actors::fail_on_exception(self);
   auto& st = self->state;
   st.name = std::move(name);
   st.api = std::move(api);
   st.metrics = std::move(metrics);
   raise_descriptor_limit(config.server.max_connections, st.name);
-  auto svr = std::make_unique<server>(config.server, *st.metrics, st.name, st.api->routes());
+  auto routes = st.api->routes();
+  for (auto& r : debug_routes(std::move(board), config.debug))
+    routes.push_back(std::move(r));
+  auto svr = std::make_unique<server>(config.server, *st.metrics, st.name, routes);
   st.server = std::make_unique<listener>(std::move(svr), config.host, config.port, self->address());
   actors::log::info(st.name, "listening", {{"host", config.host}, {"port", config.port}});
   return {
@@ -86,14 +90,21 @@ rest_config read_rest_config(actors::settings& s, std::uint16_t default_port) {
              "must be positive");
   c.request_timeout = s.duration("RequestTimeout", c.request_timeout,
                                  "deadline of a request's work (database, store); then 503");
+  auto debug = s.choice("DebugSupervision", "loopback", {"off", "loopback", "on"},
+                        "who may read /debug/supervision and its event stream: nobody, "
+                        "loopback clients, anyone");
+  c.debug = debug == "off"  ? debug_access::off
+            : debug == "on" ? debug_access::on
+                            : debug_access::loopback;
   return c;
 }
 
 caf::actor spawn_rest_controller(caf::actor_system& sys, std::string name, rest_config config,
                                  std::shared_ptr<rest_api> api,
-                                 std::shared_ptr<metrics::registry> metrics) {
+                                 std::shared_ptr<metrics::registry> metrics,
+                                 std::shared_ptr<const actors::supervision_board> board) {
   return sys.spawn<caf::detached>(rest_controller, std::move(name), std::move(config),
-                                  std::move(api), std::move(metrics));
+                                  std::move(api), std::move(metrics), std::move(board));
 }
 
 } // namespace shared::http
