@@ -26,7 +26,8 @@ bool wait_ready(httplib::Client& cli, std::chrono::milliseconds deadline) {
   using clock = std::chrono::steady_clock;
   for (auto until = clock::now() + deadline; clock::now() < until;
        std::this_thread::sleep_for(std::chrono::milliseconds(20)))
-    if (auto r = cli.Get("/readyz"); r && r->status == 200)
+    if (auto r = cli.Get("/readyz"); r && r->status == 200
+                                      && r->body.find(R"("subscriber":"consuming")") != std::string::npos)
       return true;
   return false;
 }

@@ -19,7 +19,8 @@ shared::amqp::connection_options broker();
 std::vector<std::string> command_service_args(int http_port, const std::string& queue,
                                               const std::vector<std::string>& extra = {});
 
-// Polls GET /readyz until 200; false when `deadline` passes first.
+// Polls GET /readyz until 200 with the subscriber consuming (readiness alone
+// does not wait for the broker); false when `deadline` passes first.
 bool wait_ready(httplib::Client& cli, std::chrono::milliseconds deadline);
 
 } // namespace command_bench

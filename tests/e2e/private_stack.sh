@@ -144,12 +144,15 @@ call() {
   body=${body%$'\n'*}
   record_response "$method" "$url"
 }
+# A versioned route (/api/v1/...) is recorded as the service's (/api/...),
+# its Location too: the gateway adds the version, the service does not.
 record_response() {
   local path=${2#*://*/}
   path=/${path%%\?*}
   tr -d '\r' <"$headers" | jq -R -s -c --arg method "$1" --arg path "${path/#\/api\/v1\//\/api\/}" \
     --argjson status "${status:-0}" --arg body "$body" '
-      [split("\n")[] | select(test("^[^ :]+: ")) | capture("^(?<k>[^:]+): (?<v>.*)$")]
+      [split("\n")[] | select(test("^[^ :]+: ")) | capture("^(?<k>[^:]+): (?<v>.*)$")
+       | if (.k | ascii_downcase) == "location" then .v |= sub("^/api/v1/"; "/api/") else . end]
       | {method: $method, path: $path, status: $status,
          headers: (map({(.k): .v}) | add // {}), body: $body}' >>"$responses" 2>/dev/null
 }

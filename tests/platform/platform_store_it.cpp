@@ -56,7 +56,7 @@ TEST(migrations, first_start_applies_them_and_seeds_three_platforms) {
     EXPECT_EQ(applied_version(sql), 0);
   }
   auto applied = migrate(conn);
-  EXPECT_EQ(applied, (std::vector<int>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(applied, (std::vector<int>{1, 2, 3, 4, 5, 6}));
   EXPECT_TRUE(migrate(conn).empty()) << "a second run applies nothing";
   soci::session sql{soci::postgresql, conn};
   EXPECT_EQ(applied_version(sql), latest_version());
@@ -104,7 +104,8 @@ TEST(platform_store, create_commits_the_platform_and_its_outbox_row_together) {
   auto conn = migrated_database("store_create");
   platform_store store{conn};
   outbox_store outbox{conn};
-  auto p = store.create({"Docker", "Docker Inc", "Free"}, "corr-1");
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto p = store.create({"Docker", "Docker Inc", "Free"}, "corr-1", traceparent);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->id, 4);
   auto found = store.find(p->id);
@@ -117,6 +118,7 @@ TEST(platform_store, create_commits_the_platform_and_its_outbox_row_together) {
   EXPECT_EQ(events[0].type, "Platform_Published");
   EXPECT_EQ(events[0].payload, R"({"Event":"Platform_Published","Id":4,"Name":"Docker"})");
   EXPECT_EQ(events[0].correlation_id, "corr-1");
+  EXPECT_EQ(events[0].traceparent, traceparent) << "kept for the event's header";
   EXPECT_EQ(events[0].message_id.size(), 36u);
   outbox.mark_published({events[0].id});
   EXPECT_TRUE(outbox.pending(10).empty());
