@@ -25,7 +25,7 @@ struct common_settings {
   log::level log_level = log::level::info;
   std::chrono::milliseconds shutdown_timeout{10'000};
   std::int64_t actor_threads = 4;
-  std::string scheduler_policy = "stealing";
+  std::string scheduler_policy = "sharing";
   std::int64_t malloc_arena_max = 2;
 };
 
@@ -38,7 +38,10 @@ common_settings read_common(settings& s) {
                                   "time to finish in-flight work after SIGTERM");
   c.actor_threads = s.integer("ActorThreads", c.actor_threads, 1, 64,
                               "CAF scheduler worker threads");
-  // "sharing" made calls from HTTP/gRPC threads 1.5x faster here (CAF guide, section 3).
+  // "sharing": idle workers wait on a condition variable. "stealing" polls
+  // with 50 us sleeps: 15,000 context switches a second per worker under
+  // load, 44-55 per create against 20 with sharing, which also cut the CPU
+  // per create by 40% and per consumed event by half (bench/RESULTS.md).
   c.scheduler_policy = s.choice("ActorSchedulerPolicy", c.scheduler_policy,
                                 {"stealing", "sharing"}, "CAF scheduler policy");
   // glibc gives each thread that allocates an arena of its own, up to 8 per
