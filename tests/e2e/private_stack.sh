@@ -112,7 +112,7 @@ cleanup() {
   local hook
   for hook in "${before_down[@]}"; do "$hook"; done
   stack down >/dev/null 2>&1
-  [ "${E2E_KEEP:-0}" = 1 ] && echo "state kept in $STACK_DIR"
+  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "state kept in $STACK_DIR"; fi
 }
 trap cleanup EXIT
 
@@ -179,13 +179,13 @@ header() { tr -d '\r' <"$headers" | sed -n "s/^$1: *//Ip" | tail -n 1; }
 json() { jq -r "$@" <<<"$body" 2>/dev/null; }
 post_json() { call POST "$1" -H "X-Api-Key: $key" -H 'Content-Type: application/json' --data-binary "$2" "${@:3}"; }
 
-# until_true <seconds> <command...>: polls every 0.2 s.
+# until_true <seconds> <command...>: polls every 0.2 s (UNTIL_EVERY seconds).
 until_true() {
   local deadline=$((SECONDS + $1))
   shift
   until "$@"; do
     ((SECONDS < deadline)) || return 1
-    sleep 0.2
+    sleep "${UNTIL_EVERY:-0.2}"
   done
 }
 

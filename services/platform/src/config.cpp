@@ -13,10 +13,10 @@ config read_config(actors::settings& s) {
   c.repository.pool_size = static_cast<std::size_t>(
     s.integer("DatabasePoolSize", 4, 1, 64, "repository actors, one database session each"));
   c.repository.cache_size = static_cast<std::size_t>(
-    s.integer("PlatformCacheSize", 100'000, 0, 10'000'000,
+    s.integer("PlatformCacheSize", 10'000, 0, 10'000'000,
               "platforms by id kept in memory (they never change); 0 = off"));
   c.repository.cache_bytes = static_cast<std::size_t>(
-    s.integer("PlatformCacheBytes", 64 << 20, 0, std::int64_t{16} << 30,
+    s.integer("PlatformCacheBytes", 4 << 20, 0, std::int64_t{16} << 30,
               "memory the by-id cache may take, strings included; 0 = off"));
 
   c.rest = shared::http::read_rest_config(s, 5000);

@@ -18,8 +18,10 @@ namespace platform {
 struct repository_config {
   std::string database; // ConnectionStrings__PlatformsConn
   std::size_t pool_size = 4;
-  std::size_t cache_size = 100'000; // platforms by id kept in memory; 0 = off
-  std::size_t cache_bytes = 64 << 20; // and the memory they may take
+  // Inside the service's memory budget (< 64 MB resident, bench/RESULTS.md):
+  // the hot set of a GET by id is recent creates and a few popular ids.
+  std::size_t cache_size = 10'000; // platforms by id kept in memory; 0 = off
+  std::size_t cache_bytes = 4 << 20; // and the memory they may take
 };
 
 struct grpc_config {

@@ -19,6 +19,10 @@ const caf::atom_value category = caf::atom("platform");
   return true;
 }();
 
+nlohmann::json event_json(const platform_record& p) {
+  return {{"Id", p.id}, {"Name", p.name}, {"Event", platform_published}};
+}
+
 } // namespace
 
 nlohmann::json to_json(const platform_record& p) {
@@ -33,7 +37,20 @@ std::string to_json_array(const std::vector<platform_record>& ps) {
 }
 
 std::string published_event(const platform_record& p) {
-  return nlohmann::json{{"Id", p.id}, {"Name", p.name}, {"Event", platform_published}}.dump();
+  return event_json(p).dump();
+}
+
+event_text published_event_around_id(const std::string& name) {
+  // Keys come sorted (Event, Id, Name) and Event's value is fixed, so the
+  // first "Id":0 is the key: a name's quotes are escaped inside its string.
+  // A name that is not UTF-8 is encoded (replaced) rather than thrown: the
+  // statement's platform INSERT refuses it (SQLSTATE 22021) and the event
+  // is never stored.
+  auto body = event_json({0, name, {}, {}}).dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace);
+  const std::string id_key = "\"Id\":";
+  auto at = body.find(id_key + "0") + id_key.size();
+  return {body.substr(0, at), body.substr(at + 1)};
 }
 
 caf::error make_error(platform_errc code, std::string context) {

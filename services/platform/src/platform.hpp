@@ -49,6 +49,14 @@ std::string to_json_array(const std::vector<platform_record>& ps);
 // The course's event body: {"Id":5,"Name":"Docker","Event":"Platform_Published"}
 std::string published_event(const platform_record& p);
 
+// That body around its id, for a statement that learns the id as it inserts:
+// head + std::to_string(id) + tail == published_event({id, name, ...}).
+struct event_text {
+  std::string head;
+  std::string tail;
+};
+event_text published_event_around_id(const std::string& name);
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, platform_record& x) {
   return f(caf::meta::type_name("platform_record"), x.id, x.name, x.publisher, x.cost);

@@ -29,6 +29,11 @@ caf::behavior command_client(caf::stateful_actor<command_client_state>* self,
   st.client->set_connection_timeout(cfg.timeout);
   st.client->set_read_timeout(cfg.timeout);
   st.client->set_write_timeout(cfg.timeout);
+  // One connection for every create: a connection per POST cost a TCP
+  // handshake and a server thread's start each (bench/RESULTS.md). A socket
+  // the server closed while idle is seen before the next send and reopened.
+  st.client->set_keep_alive(true);
+  st.client->set_tcp_nodelay(true);
   st.path = url->path;
   return {
     [=](notify_atom, const platform_record& p, const std::string& request_id,

@@ -2,8 +2,8 @@
 // The course's synchronous demonstration: after a platform is committed, POST
 // it (as the GET body) to the Commands Service and log the outcome. Callers
 // only enqueue (notify_atom, platform_record, request_id, traceparent); the
-// POST, with both headers, runs on
-// this actor's own thread, with connect and read timeouts, so a slow or absent
+// POST, with both headers, runs on this actor's own thread over one
+// kept-alive connection, with connect and read timeouts, so a slow or absent
 // Commands Service never delays or fails the original request.
 #include "config.hpp"
 #include "platform.hpp"

@@ -16,6 +16,31 @@ struct platform_store::find_statement {
   soci::statement statement;
 };
 
+// The platform and its outbox row in one statement: one round trip, and a
+// statement commits atomically on its own (no BEGIN, no COMMIT). The event
+// body is published_event's text with the new id put in between.
+struct platform_store::create_statement {
+  explicit create_statement(soci::session& sql)
+    : statement((sql.prepare << "WITH created AS ("
+                                "INSERT INTO platforms (name, publisher, cost)"
+                                " VALUES (:name, :publisher, :cost) RETURNING id),"
+                                " event AS (INSERT INTO outbox (type, payload, correlation_id,"
+                                " traceparent) SELECT :type, :head || CAST(id AS text) || :tail,"
+                                " :correlation, :traceparent FROM created)"
+                                " SELECT id FROM created",
+                 soci::use(values.name), soci::use(values.publisher), soci::use(values.cost),
+                 soci::use(type), soci::use(event_head), soci::use(event_tail),
+                 soci::use(correlation_id), soci::use(traceparent), soci::into(id))) {}
+  new_platform values;
+  std::string type = platform_published;
+  std::string event_head;
+  std::string event_tail;
+  std::string correlation_id;
+  std::string traceparent;
+  std::int32_t id = 0;
+  soci::statement statement;
+};
+
 platform_store::platform_store(const std::string& connection)
   : sql_(soci::postgresql, connection) {}
 
@@ -84,17 +109,17 @@ caf::expected<platform_record> platform_store::create(const new_platform& p,
         shared::sql::refuse_nul({p.name, p.publisher, p.cost, correlation_id, traceparent}))
     return std::move(*refused);
   return shared::sql::refusing([&] {
-    platform_record created{0, p.name, p.publisher, p.cost};
-    soci::transaction tx{sql_};
-    sql_ << "INSERT INTO platforms (name, publisher, cost) VALUES (:n, :p, :c) RETURNING id",
-      soci::use(p.name), soci::use(p.publisher), soci::use(p.cost), soci::into(created.id);
-    std::string type = platform_published;
-    auto payload = published_event(created);
-    sql_ << "INSERT INTO outbox (type, payload, correlation_id, traceparent)"
-            " VALUES (:t, :p, :c, :tp)",
-      soci::use(type), soci::use(payload), soci::use(correlation_id), soci::use(traceparent);
-    tx.commit();
-    return created;
+    if (!create_)
+      create_ = std::make_unique<create_statement>(sql_);
+    auto& c = *create_;
+    c.values = p;
+    auto event = published_event_around_id(p.name);
+    c.event_head = std::move(event.head);
+    c.event_tail = std::move(event.tail);
+    c.correlation_id = correlation_id;
+    c.traceparent = traceparent;
+    c.statement.execute(true);
+    return platform_record{c.id, p.name, p.publisher, p.cost};
   });
 }
 

@@ -31,7 +31,7 @@ public:
   // Up to `limit` platforms with ids above `after_id`, ascending (keyset paging).
   std::vector<platform_record> page(std::int32_t after_id, std::size_t limit);
   std::optional<platform_record> find(std::int32_t id);
-  // The platform and its Platform_Published outbox row in one transaction;
+  // The platform and its Platform_Published outbox row in one statement;
   // the commit notifies the relays (the outbox's trigger, migration 004).
   // Refused values: an error (shared::sql::errc::refused), nothing written.
   // The row keeps `correlation_id` and `traceparent` for the event's headers.
@@ -40,9 +40,11 @@ public:
 
 private:
   soci::session sql_;
-  // The hot path keeps one prepared statement (parsed and planned once).
+  // The hot paths keep their prepared statements (parsed and planned once).
   struct find_statement;
   std::unique_ptr<find_statement> find_;
+  struct create_statement;
+  std::unique_ptr<create_statement> create_;
 };
 
 } // namespace platform
