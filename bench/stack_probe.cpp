@@ -94,7 +94,7 @@ int publish(const flags& f) {
   auto start = clock_type::now();
   for (int i = 0; i < count; ++i) {
     auto id = std::to_string(first + i);
-    amqp::properties props{"probe-" + id, "application/json", "Platform_Published", "", true};
+    amqp::properties props{"probe-" + id, "application/json", "Platform_Published", "", true, {}};
     c.publish("trigger", "",
               std::string{R"({"Event":"Platform_Published","Id":)"}.append(id)
                 .append(R"(,"Name":"probe-)").append(id).append(R"("})"),
