@@ -56,7 +56,7 @@ TEST(migrations, first_start_applies_them_and_seeds_three_platforms) {
     EXPECT_EQ(applied_version(sql), 0);
   }
   auto applied = migrate(conn);
-  EXPECT_EQ(applied, (std::vector<int>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(applied, (std::vector<int>{1, 2, 3, 4, 5, 6}));
   EXPECT_TRUE(migrate(conn).empty()) << "a second run applies nothing";
   soci::session sql{soci::postgresql, conn};
   EXPECT_EQ(applied_version(sql), latest_version());
@@ -80,14 +80,14 @@ TEST(migrations, two_replicas_migrating_at_once_apply_each_once) {
   auto b = std::async(std::launch::async, [conn] { return migrate(conn); });
   auto applied_a = a.get();
   auto applied_b = b.get();
-  EXPECT_EQ(applied_a.size() + applied_b.size(), 5u);
+  EXPECT_EQ(applied_a.size() + applied_b.size(), 6u);
   EXPECT_TRUE(applied_a.empty() || applied_b.empty());
   platform_store store{conn};
   EXPECT_EQ(store.all().size(), 3u);
   soci::session sql{soci::postgresql, conn};
   int recorded = 0;
   sql << "SELECT count(*) FROM schema_migrations", soci::into(recorded);
-  EXPECT_EQ(recorded, 5);
+  EXPECT_EQ(recorded, 6);
 }
 
 TEST(schema_status, is_current_once_the_latest_version_is_applied) {
