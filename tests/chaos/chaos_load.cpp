@@ -92,6 +92,7 @@ answer post(int port, const std::string& key, const std::string& request_id, lon
   if (r) {
     a.status = r->status;
     a.content_type = r->get_header_value("Content-Type");
+    std::erase(a.content_type, ' '); // one word in the answer file
     auto parsed = json::parse(r->body, nullptr, false);
     if (r->status == 201 && parsed.is_object() && parsed["id"].is_number())
       a.id = parsed["id"].get<long long>();
@@ -205,12 +206,15 @@ std::set<long long> ids_at(int port, const std::string& path) {
   return ids;
 }
 
-// A 502/503 is allowed while one of `components` is down, and for a second
-// after it answers again (requests already on their way).
+// A 502/503 is allowed while one of `components` is down, and for a moment
+// after it answers again: a second for requests already on their way; three
+// for PostgreSQL, whose clients retry their sessions every <= 2 s.
 bool excused(const answer& a, const std::vector<fault>& faults, const std::set<std::string>& components) {
-  for (auto& f : faults)
-    if (components.count(f.component) && a.done_ms >= f.start_ms && a.sent_ms <= f.end_ms + 1000)
+  for (auto& f : faults) {
+    auto grace = f.component == "db" ? 3000 : 1000;
+    if (components.count(f.component) && a.done_ms >= f.start_ms && a.sent_ms <= f.end_ms + grace)
       return true;
+  }
   return false;
 }
 
@@ -268,7 +272,6 @@ int check(int port, const fs::path& dir, const fs::path& command_log) {
   auto platforms = read_answers(dir / "platforms.tsv");
   auto commands = read_answers(dir / "commands.tsv");
   auto faults = read_faults(dir / "faults.tsv");
-  auto deliveries = read_deliveries(command_log);
   bool ok = true;
   auto expect = [&](bool holds, const std::string& what) {
     std::cout << (holds ? "ok    " : "FAIL  ") << what << '\n';
@@ -276,20 +279,35 @@ int check(int port, const fs::path& dir, const fs::path& command_log) {
   };
 
   auto p = judge(platforms, faults, {"db", "platform"}, "platform");
-  auto c = judge(commands, faults, {"command"}, "command");
+  auto c = judge(commands, faults, {"command", "db"}, "command");
   std::set<long long> created;
   for (auto& a : platforms)
     if (a.status == 201)
       created.insert(a.id);
   auto in_platform_service = ids_at(port, "/api/platforms");
+  // The backlog of the outages drains over the bus: wait for it (2 minutes at most).
+  auto waited_from = std::chrono::steady_clock::now();
+  delivery_log deliveries;
+  std::size_t lost = 0;
+  for (;;) {
+    deliveries = read_deliveries(command_log);
+    lost = 0;
+    for (auto id : in_platform_service)
+      lost += id > 3 && !deliveries.events.count(id) ? 1 : 0; // the seeds publish no event
+    if (lost == 0 || std::chrono::steady_clock::now() - waited_from > 120s)
+      break;
+    std::this_thread::sleep_for(1s);
+  }
+  std::cout << "  backlog delivered " << std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::steady_clock::now() - waited_from).count()
+            << " s after the load ended\n";
   auto in_command_service = ids_at(port, "/api/c/platforms");
-  std::size_t lost = 0, not_stored = 0, redelivered = 0;
+  std::size_t not_stored = 0, redelivered = 0;
   for (auto id : in_platform_service) {
     if (id <= 3)
-      continue; // the seeds publish no event
-    auto seen = deliveries.events.find(id);
-    lost += seen == deliveries.events.end() ? 1 : 0;
-    redelivered += seen == deliveries.events.end() ? 0 : seen->second - 1;
+      continue;
+    if (auto seen = deliveries.events.find(id); seen != deliveries.events.end())
+      redelivered += static_cast<std::size_t>(seen->second - 1);
     not_stored += in_command_service.count(id) ? 0 : 1;
   }
   std::size_t unknown_created = 0;
@@ -324,7 +342,7 @@ int check(int port, const fs::path& dir, const fs::path& command_log) {
   expect(p.other + c.other == 0, "answers other than 201 and 502/503 (problem+json) = 0");
   expect(p.slow_refusals == 0, "with the platform service down the gateway answers within 1 s");
   expect(p.unexcused + c.unexcused == 0,
-         "502/503 only while PostgreSQL or the platform service (commands: the command service) is down");
+         "502/503 only while PostgreSQL or the service that answers is down");
   expect(first_delivery >= 0 && first_delivery < 2000,
          "broker return -> first event delivered < 2 s");
   return ok ? 0 : 1;
