@@ -9,9 +9,9 @@
 // The relay lock is a session-level advisory lock: it is freed only when the
 // session ends. So that a leader that stops answering (frozen by SIGSTOP, a
 // host gone, a link dropped half-open) does not keep it for hours, the
-// session asks PostgreSQL to end it when it sits idle past `lease` (PostgreSQL
-// 14's idle_session_timeout) or when its client stops answering TCP
-// keepalives; a healthy relay runs a statement at least every second.
+// session asks PostgreSQL to end it when it sits idle past `lease`
+// (idle_session_timeout: PostgreSQL 14 or newer) or when its client stops
+// answering TCP keepalives; a healthy relay runs a statement each second.
 #include "platform.hpp"
 
 #include <soci/soci.h>
