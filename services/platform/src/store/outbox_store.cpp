@@ -87,7 +87,6 @@ bool outbox_store::lead() {
   return held == 1;
 }
 
-
 bool outbox_store::holds_lead() {
   int held = 0;
   sql_ << "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
