@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -20,6 +21,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
