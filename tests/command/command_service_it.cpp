@@ -1027,3 +1027,20 @@ TEST(command_service, two_replicas_on_one_database_share_the_queue_and_lose_noth
   a->stop();
   b->stop();
 }
+
+// RabbitMQAddresses: with RabbitMQHost:RabbitMQPort unreachable (a cluster
+// node that died), the subscriber connects to the next address.
+TEST(command_service, the_next_of_rabbitmq_addresses_is_used_when_the_first_broker_is_unreachable) {
+  grpc_platforms grpc;
+  auto& b = support::rabbitmq();
+  command_service svc{"cmd-it-addresses", grpc.port(),
+                      {"--RabbitMQPort=" + std::to_string(free_port()),
+                       "--RabbitMQAddresses=" + b.host() + ":" + std::to_string(b.port())}};
+  auto consuming = svc.process().wait_for_line("actor=command.subscriber event=consuming", 10s);
+  ASSERT_TRUE(consuming);
+  EXPECT_NE(consuming->find("broker=" + b.host() + ":" + std::to_string(b.port())), std::string::npos)
+    << *consuming;
+  publish({event(51, "through the second address")});
+  EXPECT_TRUE(eventually([&] { return svc.has_platform(51); }, 5s));
+  svc.stop();
+}
