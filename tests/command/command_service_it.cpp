@@ -33,12 +33,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -1079,5 +1081,91 @@ TEST(platform_sync, a_stream_that_stalls_fails_after_the_deadline_and_keeps_the_
   ASSERT_GT(grpc.service().sent(), 0);
   EXPECT_EQ(listed_ids(svc), ids_from_1_to(grpc.service().sent()))
     << "the first page was committed";
+  svc.stop();
+}
+
+namespace {
+
+std::size_t lines_with(command_service& svc, const std::string& needle) {
+  auto lines = svc.process().lines();
+  return static_cast<std::size_t>(std::count_if(lines.begin(), lines.end(), [&](auto& l) {
+    return l.find(needle) != std::string::npos;
+  }));
+}
+
+std::vector<std::string> events_from(int first, int last) {
+  std::vector<std::string> events;
+  for (int id = first; id <= last; ++id)
+    events.push_back(event(id, "replicated " + std::to_string(id)));
+  return events;
+}
+
+} // namespace
+
+// Two replicas on one PostgreSQL database and one queue: they start at once
+// (the schema is created once), share the events as competing consumers,
+// apply a repeated event once, see each other's commands, and a rolling
+// restart of one loses nothing.
+TEST(command_service, two_replicas_on_one_database_share_the_queue_and_lose_nothing_in_a_rolling_restart) {
+  grpc_platforms grpc;
+  auto& pg = support::postgres();
+  pg.create_database("command_service_it_replicas");
+  std::vector<std::string> flags{"--ConnectionStrings__CommandsConn="
+                                 + pg.connection_string("command_service_it_replicas"),
+                                 "--RabbitMQPrefetch=16"};
+  auto start = [&] { return std::make_unique<command_service>("cmd-it-replicas", grpc.port(), flags); };
+  auto a_started = std::async(std::launch::async, start);
+  auto b_started = std::async(std::launch::async, start);
+  auto a = a_started.get();
+  auto b = b_started.get();
+
+  publish(events_from(1, 400));
+  publish(events_from(1, 50)); // the same events again: applied once
+  ASSERT_TRUE(eventually([&] { return a->platform_count() == 400; }, 20s)) << a->platform_count();
+  auto applied_a = lines_with(*a, "event=event_applied");
+  auto applied_b = lines_with(*b, "event=event_applied");
+  std::cerr << "applied: replica a " << applied_a << ", replica b " << applied_b << "\n";
+  EXPECT_GT(applied_a, 0u) << "competing consumers: both take events";
+  EXPECT_GT(applied_b, 0u) << "competing consumers: both take events";
+  EXPECT_EQ(applied_a + applied_b, 400u) << "each platform applied once";
+  EXPECT_EQ(b->platform_ids(), ids_from_1_to(400));
+
+  auto made = a->client().Post("/api/c/platforms/7/commands", R"({"howTo":"on a","commandLine":"a"})",
+                               "application/json");
+  ASSERT_TRUE(made);
+  ASSERT_EQ(made->status, 201) << made->body;
+  EXPECT_EQ(b->get_json("/api/c/platforms/7/commands"), json::array({json::parse(made->body)}));
+
+  // Rolling restart of a, with events arriving all along.
+  auto publisher = std::async(std::launch::async, [] {
+    for (int first = 401; first <= 700; first += 50) {
+      publish(events_from(first, first + 49));
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  a->stop();
+  a->start();
+  publisher.get();
+  EXPECT_TRUE(eventually([&] { return a->platform_count() == 700; }, 20s)) << a->platform_count();
+  EXPECT_EQ(a->platform_ids(), ids_from_1_to(700));
+  EXPECT_EQ(a->get_json("/api/c/platforms/7/commands"), json::array({json::parse(made->body)}));
+  a->stop();
+  b->stop();
+}
+
+// RabbitMQAddresses: with RabbitMQHost:RabbitMQPort unreachable (a cluster
+// node that died), the subscriber connects to the next address.
+TEST(command_service, the_next_of_rabbitmq_addresses_is_used_when_the_first_broker_is_unreachable) {
+  grpc_platforms grpc;
+  auto& b = support::rabbitmq();
+  command_service svc{"cmd-it-addresses", grpc.port(),
+                      {"--RabbitMQPort=" + std::to_string(free_port()),
+                       "--RabbitMQAddresses=" + b.host() + ":" + std::to_string(b.port())}};
+  auto consuming = svc.process().wait_for_line("actor=command.subscriber event=consuming", 10s);
+  ASSERT_TRUE(consuming);
+  EXPECT_NE(consuming->find("broker=" + b.host() + ":" + std::to_string(b.port())), std::string::npos)
+    << *consuming;
+  publish({event(51, "through the second address")});
+  EXPECT_TRUE(eventually([&] { return svc.has_platform(51); }, 5s));
   svc.stop();
 }

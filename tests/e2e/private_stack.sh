@@ -69,8 +69,8 @@ done
 STACK_DIR=$(mktemp -d /tmp/e2e-stack.XXXXXX)
 chmod 755 "$STACK_DIR" # the servers' accounts reach their dirs inside
 export STACK_DIR STACK_BUILD=0 STACK_INSTALL=0
-# Low enough that a burst of requests meets the limit quickly.
-export STACK_RATE=50r/s STACK_BURST=25
+# Low enough that a burst of requests meets the limit quickly (a test may set its own).
+export STACK_RATE=${STACK_RATE:-50r/s} STACK_BURST=${STACK_BURST:-25}
 
 # Ports from just below the kernel's ephemeral range: no client socket gets
 # one of them as its own port while a server is down.

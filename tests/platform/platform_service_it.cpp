@@ -1403,3 +1403,108 @@ TEST(grpc_large_catalogue, get_all_platforms_past_the_message_limit_is_refused_a
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_EQ(streamed, large_catalogue + 3);
 }
+
+// The outbox's ids come from an identity column at insert time, so a
+// transaction that inserts first may commit last. Its event is not skipped:
+// events leave in commit order, and each exactly once. (A platform has one
+// event, its Platform_Published, so per-platform order cannot be broken.)
+TEST(outbox, an_event_committed_after_a_later_id_is_published_once_in_commit_order) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_commit_order";
+  auto o = options("it_outbox_commit_order");
+  service_process service(o);
+  ASSERT_TRUE(service.wait_ready());
+  ASSERT_TRUE(relay_leads(service));
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+
+  auto conn = support::postgres().connection_string(o.database);
+  soci::session first{soci::postgresql, conn}, second{soci::postgresql, conn};
+  soci::transaction slow{first};
+  auto early_id = insert_event(first, event_json(501, "inserted first, committed last"));
+  std::int64_t late_id = 0;
+  {
+    soci::transaction quick{second};
+    late_id = insert_event(second, event_json(502, "inserted last, committed first"));
+    quick.commit();
+  }
+  ASSERT_LT(early_id, late_id);
+  EXPECT_EQ(event_ids(reader.take(1, 5s)), std::vector<int>{502});
+  slow.commit();
+  EXPECT_EQ(event_ids(reader.take(1, 5s)), std::vector<int>{501}) << "the lower id is not skipped";
+  EXPECT_TRUE(reader.take(1, 1s).empty()) << "each event once";
+}
+
+// A leader frozen (SIGSTOP) keeps its TCP connection: only its silence can
+// tell. PostgreSQL ends the session once idle past OutboxLeaderLease, which
+// frees the lock; the standby takes over, and the thawed leader stands by.
+TEST(outbox, a_frozen_leader_loses_the_lock_and_a_standby_takes_over_within_30s) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_frozen";
+  service_process leader(options("it_frozen"));
+  ASSERT_TRUE(leader.wait_ready());
+  ASSERT_TRUE(relay_leads(leader));
+  auto o = options("it_frozen");
+  o.fresh_database = false;
+  service_process standby(o);
+  ASSERT_TRUE(standby.wait_ready());
+  ASSERT_TRUE(standby.process().wait_for_line("actor=platform.outbox_relay event=standby", 5s));
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+
+  leader.process().signal(SIGSTOP);
+  auto frozen = std::chrono::steady_clock::now();
+  auto took_over = standby.process().wait_for_line("actor=platform.outbox_relay event=leading", 40s);
+  auto after = std::chrono::steady_clock::now() - frozen;
+  std::cerr << "standby leading " << std::chrono::duration_cast<std::chrono::milliseconds>(after).count()
+            << " ms after the leader froze\n";
+  ASSERT_TRUE(took_over) << "the standby never took over";
+  EXPECT_LT(after, 30s);
+
+  auto c = standby.http();
+  auto r = post_json(c, json{{"name", "while frozen"}, {"publisher", "x"}, {"cost", "y"}}.dump());
+  ASSERT_TRUE(r && r->status == 201);
+  EXPECT_EQ(event_ids(reader.take(1, 5s)), std::vector<int>{body_of(r)["id"].get<int>()});
+
+  auto from_line = leader.process().lines().size();
+  leader.process().signal(SIGCONT);
+  EXPECT_TRUE(leader.process().wait_for_line("actor=platform.outbox_relay event=standby", 30s,
+                                             from_line))
+    << "the thawed leader's relay fails on its ended session and stands by";
+  auto l = leader.http();
+  r = post_json(l, json{{"name", "after the thaw"}, {"publisher", "x"}, {"cost", "y"}}.dump());
+  ASSERT_TRUE(r && r->status == 201);
+  EXPECT_EQ(event_ids(reader.take(1, 5s)), std::vector<int>{body_of(r)["id"].get<int>()});
+  EXPECT_TRUE(reader.take(1, 1s).empty()) << "each event once";
+}
+
+TEST(outbox, published_rows_are_deleted_after_the_retention_and_pending_ones_kept) {
+  auto o = options("it_outbox_retention");
+  o.extra_flags = {"--OutboxRetention=2s"};
+  service_process service(o);
+  ASSERT_TRUE(service.wait_ready());
+  ASSERT_TRUE(relay_leads(service));
+  soci::session sql{soci::postgresql, support::postgres().connection_string(o.database)};
+  long long parked = 0; // parked as it is inserted: the relay never takes it
+  auto payload = event_json(601, "parked, never published");
+  sql << "INSERT INTO outbox (type, payload, parked_at, parked_reason)"
+         " VALUES ('Platform_Published', :p, now(), 'test') RETURNING id",
+    soci::use(payload), soci::into(parked);
+  auto c = service.http();
+  for (int i = 0; i < 3; ++i) {
+    auto r = post_json(c, json{{"name", numbered("kept a while", i)}, {"publisher", "x"}, {"cost", "y"}}.dump());
+    ASSERT_TRUE(r && r->status == 201);
+  }
+  auto rows = [&] {
+    int n = 0;
+    sql << "SELECT count(*) FROM outbox", soci::into(n);
+    return n;
+  };
+  EXPECT_EQ(rows(), 4);
+  EXPECT_TRUE(support::eventually([&] { return rows() == 1; }, 10s))
+    << rows() << " rows; the parked one stays";
+  EXPECT_TRUE(service.process().wait_for_line("actor=platform.outbox_relay event=published_deleted", 1s));
+  long long left = 0;
+  sql << "SELECT id FROM outbox", soci::into(left);
+  EXPECT_EQ(left, parked);
+}

@@ -12,6 +12,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <optional>
 #include <ostream>
@@ -552,6 +557,49 @@ TEST(amqp_connection, the_deployed_users_may_declare_and_use_what_the_services_d
   subscriber.declare_queue(queue, q);
   subscriber.bind_queue(queue, "trigger");
   EXPECT_NO_THROW(subscriber.consume(queue));
+}
+
+// A loopback port bound but not listening: a connect there is refused.
+class refusing_port {
+public:
+  refusing_port() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~refusing_port() { ::close(fd_); }
+  std::uint16_t port() const { return port_; }
+
+private:
+  int fd_;
+  std::uint16_t port_;
+};
+
+// A cluster's nodes as RabbitMQHost plus RabbitMQAddresses: an address that
+// cannot be reached is passed over for the next one.
+TEST(amqp_connection, an_unreachable_address_is_passed_over_for_the_next) {
+  auto& b = support::rabbitmq();
+  refusing_port first, second;
+  auto o = broker("it-fallbacks");
+  o.port = first.port();
+  o.fallbacks = {{"127.0.0.1", second.port()}, {b.host(), static_cast<std::uint16_t>(b.port())}};
+  amqp::connection c{o};
+  EXPECT_EQ(c.peer(), b.host() + ":" + std::to_string(b.port()));
+  c.declare_queue("it_fallbacks", {});
+
+  o.fallbacks.pop_back();
+  try {
+    amqp::connection none{o};
+    FAIL() << "no address answers";
+  } catch (const amqp::error& e) {
+    EXPECT_NE(std::string{e.what()}.find(std::string{":"}.append(std::to_string(second.port())).append(": connect")),
+              std::string::npos) << "the last address tried is named: " << e.what();
+  }
 }
 
 TEST(amqp_connection, a_killed_broker_makes_the_consumer_throw_promptly) {

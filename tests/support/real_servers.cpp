@@ -762,6 +762,12 @@ void rabbitmq_server::stop() {
 void rabbitmq_server::kill() {
   if (!running())
     return;
+  try {
+    sync_definitions();
+  } catch (const std::exception& error) { // a broker that does not answer is killed all the same
+    std::cerr << "real_servers: rabbitmq definitions not synced before the kill: " << error.what()
+              << '\n';
+  }
   process_.kill_group();
   process_.wait(start_timeout_ms);
 }
@@ -788,6 +794,8 @@ std::string rabbitmq_server::ctl(const std::vector<std::string>& args) const {
   std::ifstream in(spec.output);
   return {std::istreambuf_iterator<char>(in), {}};
 }
+
+void rabbitmq_server::sync_definitions() const { ctl({"eval", "mnesia:sync_log()."}); }
 
 std::string rabbitmq_server::node_name() const {
   return "realsrv" + std::to_string(getpid()) + "@localhost";

@@ -102,6 +102,10 @@ void tcp_proxy::accept_link(std::vector<link>& links) {
   int client = ::accept(listener_, nullptr, nullptr);
   if (client < 0)
     return;
+  if (cut_) {
+    links.push_back({client, -1, true}); // across the partition: nothing answers
+    return;
+  }
   int server = ::socket(AF_INET, SOCK_STREAM, 0);
   auto target = loopback(target_port_);
   ::inet_pton(AF_INET, host_.c_str(), &target.sin_addr);
@@ -121,6 +125,11 @@ void tcp_proxy::black_hole() {
   auto wanted = ++holes_requested_;
   while (holes_applied_ < wanted)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void tcp_proxy::cut() {
+  cut_ = true;
+  black_hole();
 }
 
 void tcp_proxy::run() {

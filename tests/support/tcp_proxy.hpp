@@ -4,6 +4,8 @@
 // 127.0.0.1:port() to a target until black_hole(), after which the links open
 // at that moment carry nothing either way, yet stay open (no FIN, no RST).
 // Links opened later are forwarded again, so a client that reconnects works.
+// cut() is a partition that lasts: every link open now, and every link opened
+// until heal(), carries nothing (a new one is accepted, never answered).
 #include <atomic>
 #include <string>
 #include <thread>
@@ -23,6 +25,9 @@ public:
   int port() const { return port_; }
   // Silences every link open now; returns once the proxy thread applied it.
   void black_hole();
+  // A partition: black_hole(), and links opened until heal() are silent too.
+  void cut();
+  void heal() { cut_ = false; }
   // Links forwarded so far (opened, whether still open or not).
   int links_opened() const { return opened_; }
 
@@ -38,6 +43,7 @@ private:
   std::atomic<int> holes_requested_{0};
   std::atomic<int> holes_applied_{0};
   std::atomic<int> opened_{0};
+  std::atomic<bool> cut_{false};
   std::thread thread_;
 };
 

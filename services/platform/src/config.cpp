@@ -41,6 +41,14 @@ config read_config(actors::settings& s) {
                                      "(each commit wakes it at once; this is the safety net)");
   c.relay.confirm_timeout = s.duration("OutboxConfirmTimeout", c.relay.confirm_timeout,
                                        "wait for publisher confirms before failing");
+  c.relay.lease = s.duration("OutboxLeaderLease", c.relay.lease,
+                             "a relay leader whose database session is silent this long loses "
+                             "the relay lock, and a standby takes over");
+  if (c.relay.lease <= c.relay.confirm_timeout + std::chrono::seconds{1})
+    s.reject("OutboxLeaderLease", std::to_string(c.relay.lease.count()) + "ms",
+             "must exceed OutboxConfirmTimeout by more than 1s (a healthy leader waits that long)");
+  c.relay.retention = s.duration("OutboxRetention", c.relay.retention,
+                                 "published outbox rows are deleted once this old (168h: 7 days)");
   c.relay.refusals.max_event_bytes = static_cast<std::size_t>(s.integer(
     "OutboxMaxEventBytes", static_cast<std::int64_t>(c.relay.refusals.max_event_bytes), 64,
     512 * 1024 * 1024,

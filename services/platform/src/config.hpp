@@ -39,6 +39,9 @@ struct relay_config {
   std::size_t batches_in_flight = 2; // sent, confirms not yet read
   std::chrono::milliseconds poll_interval{50};
   std::chrono::milliseconds confirm_timeout{5'000};
+  // A leader silent this long loses the relay lock (store/outbox_store.hpp).
+  std::chrono::milliseconds lease{15'000};
+  std::chrono::milliseconds retention{7 * 24 * 3'600'000LL}; // published rows kept
   refusal_policy refusals; // what is parked rather than published
 };
 

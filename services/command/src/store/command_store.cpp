@@ -30,6 +30,12 @@ std::unique_ptr<soci::session> open_session(const std::string& connection) {
   return s;
 }
 
+namespace {
+
+constexpr long long migration_lock = 0x636d646d6967; // "cmdmig" in ASCII
+
+} // namespace
+
 bool command_store::postgres() const {
   return db_.get_backend_name() == "postgresql";
 }
@@ -37,6 +43,10 @@ bool command_store::postgres() const {
 void command_store::migrate() {
   auto id = postgres() ? "serial primary key" : "integer primary key autoincrement";
   soci::transaction tx{db_};
+  // Replicas on one database start together: "if not exists" alone races
+  // (two creates, one fails on pg_type's unique key). The lock serializes them.
+  if (postgres())
+    db_ << "select pg_advisory_xact_lock(" << migration_lock << ")";
   db_ << "create table if not exists platforms ("
          "id integer primary key, name text not null)";
   db_ << "create table if not exists commands ("

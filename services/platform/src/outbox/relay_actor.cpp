@@ -56,6 +56,7 @@ struct relay_state {
   relay_leadership leadership;
   backlog_tracker backlog;
   clock::time_point next_backlog_read;
+  clock::time_point next_sweep;
   // Each round schedules the next tick under a new number; a wake runs a
   // round at once, which turns the tick still scheduled into a stale one.
   std::uint64_t round = 0;
@@ -270,14 +271,46 @@ bool publish_round(relay_actor self, const relay_config& cfg) {
   return true;
 }
 
-// Each second: the backlog gauge, and what reached the unrouted exchange.
+// A leader whose session PostgreSQL ended (it sat idle past its lease, e.g.
+// frozen) may have been replaced by a standby: it must not publish on.
+void check_lead(relay_actor self) {
+  auto& st = self->state;
+  if (st.leadership.leading() && !st.store->holds_lead())
+    throw std::runtime_error("the relay lock is no longer held by this session");
+}
+
+// The leader deletes rows published more than OutboxRetention ago, a small
+// batch at a time, at most each minute.
+void sweep_published(relay_actor self, const relay_config& cfg) {
+  constexpr std::size_t batch = 1'000;
+  constexpr int max_batches = 10; // the rest waits for the next sweep
+  auto& st = self->state;
+  if (!st.leadership.leading() || clock::now() < st.next_sweep)
+    return;
+  st.next_sweep = clock::now() + std::min<clock::duration>(std::chrono::minutes{1}, cfg.retention);
+  std::size_t deleted = 0;
+  for (int i = 0; i < max_batches; ++i) {
+    auto n = st.store->delete_published(cfg.retention, batch);
+    deleted += n;
+    if (n < batch)
+      break;
+  }
+  if (deleted > 0)
+    actors::log::info(st.name, "published_deleted",
+                      {{"rows", deleted}, {"older_than_ms", cfg.retention.count()}});
+}
+
+// Each second: the lock check, the backlog gauge, what reached the unrouted
+// exchange, and the retention sweep when due.
 void update_backlog(relay_actor self, const relay_config& cfg) {
   auto& st = self->state;
   if (clock::now() < st.next_backlog_read || !st.schema->current())
     return;
   st.next_backlog_read = clock::now() + std::chrono::seconds(1);
+  check_lead(self);
   st.metrics->backlog.set({}, static_cast<double>(st.store->backlog()));
   count_unrouted(self, cfg);
+  sweep_published(self, cfg);
 }
 
 void tell_blocked(relay_actor self) {
@@ -337,7 +370,7 @@ outbox_relay_actor::behavior_type relay(relay_actor self, relay_config cfg,
   st.registry = std::move(registry);
   st.metrics = std::make_unique<relay_metrics>(*st.registry);
   st.schema = std::move(schema);
-  st.store = std::make_unique<outbox_store>(cfg.database);
+  st.store = std::make_unique<outbox_store>(cfg.database, cfg.lease);
   st.refusals = std::make_unique<refusal_tracker>(cfg.refusals);
   // Before the broker: while it is away, each restart attempt still counts
   // the events waiting for it.

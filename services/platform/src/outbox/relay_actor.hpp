@@ -17,6 +17,11 @@
 // it (shared/amqp/topology.hpp); the leading relay counts those each second
 // (outbox_unrouted_total, events_unrouted in the log).
 //
+// Each second the leader checks that its session still holds the lock (a
+// session idle past OutboxLeaderLease is ended by PostgreSQL, and a standby
+// may lead by then: store/outbox_store.hpp), and at most each minute it
+// deletes rows published more than OutboxRetention ago.
+//
 // Any database or broker error fails the actor; its supervisor restarts it
 // with backoff and the new instance drains what is left. A crash between
 // confirm and mark, or a stop with batches in flight, publishes those rows

@@ -6,6 +6,8 @@ namespace platform {
 
 namespace {
 
+constexpr long long relay_lock = 0x72656c6179; // "relay" in ASCII
+
 // Ids as one PostgreSQL array literal ("{1,2,3}"): a batch is one parameter.
 std::string bigint_array(const std::vector<std::int64_t>& ids) {
   std::string array = "{";
@@ -19,7 +21,17 @@ std::string bigint_array(const std::vector<std::int64_t>& ids) {
 
 } // namespace
 
-outbox_store::outbox_store(const std::string& connection) : sql_(soci::postgresql, connection) {}
+outbox_store::outbox_store(const std::string& connection, std::chrono::milliseconds lease)
+  : sql_(soci::postgresql, connection) {
+  // Server side, as the server holds the lock: keepalives every 2 s after
+  // 5 s of silence, the session ended after 3 unanswered (or 10 s of unacked
+  // data); and ended once idle past the lease.
+  sql_ << "SET tcp_keepalives_idle = 5";
+  sql_ << "SET tcp_keepalives_interval = 2";
+  sql_ << "SET tcp_keepalives_count = 3";
+  sql_ << "SET tcp_user_timeout = 10000";
+  sql_ << "SET idle_session_timeout = " << lease.count();
+}
 
 std::vector<outbox_event> outbox_store::pending(std::size_t limit, id_range skip) {
   std::vector<outbox_event> out;
@@ -72,10 +84,29 @@ std::int64_t outbox_store::backlog() {
 }
 
 bool outbox_store::lead() {
-  constexpr long long relay_lock = 0x72656c6179; // "relay" in ASCII
   int held = 0;
   sql_ << "SELECT CAST(pg_try_advisory_lock(" << relay_lock << ") AS int)", soci::into(held);
   return held == 1;
+}
+
+bool outbox_store::holds_lead() {
+  int held = 0;
+  sql_ << "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+          " AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = "
+       << relay_lock,
+    soci::into(held);
+  return held > 0;
+}
+
+std::size_t outbox_store::delete_published(std::chrono::milliseconds age, std::size_t limit) {
+  long long ms = age.count();
+  long long rows = static_cast<long long>(limit);
+  soci::statement st = (sql_.prepare << "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                                        " WHERE published_at < now() - :ms * interval '1 ms'"
+                                        " ORDER BY published_at LIMIT :n)",
+                        soci::use(ms), soci::use(rows));
+  st.execute(true);
+  return static_cast<std::size_t>(st.get_affected_rows());
 }
 
 } // namespace platform

@@ -127,26 +127,32 @@ const char* to_string(confirm_status status) {
   return "unknown";
 }
 
-connection::connection(connection_options options)
-  : options_(std::move(options)),
-    peer_(options_.host + ":" + std::to_string(options_.port)),
-    conn_(amqp_new_connection()) {
-  if (!conn_)
-    throw error("amqp " + peer_ + ": out of memory creating a connection");
-  try {
-    open();
-  } catch (...) {
-    amqp_destroy_connection(conn_);
-    throw;
+connection::connection(connection_options options) : options_(std::move(options)) {
+  std::vector<broker_address> addresses{{options_.host, options_.port}};
+  addresses.insert(addresses.end(), options_.fallbacks.begin(), options_.fallbacks.end());
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    peer_ = addresses[i].host + ":" + std::to_string(addresses[i].port);
+    conn_ = amqp_new_connection();
+    if (!conn_)
+      throw error("amqp " + peer_ + ": out of memory creating a connection");
+    try {
+      open(addresses[i]);
+      return;
+    } catch (const error& e) {
+      amqp_destroy_connection(conn_);
+      conn_ = nullptr;
+      if (e.reply_code() != 0 || i + 1 == addresses.size())
+        throw;
+    }
   }
 }
 
-void connection::open() {
+void connection::open(const broker_address& address) {
   auto* socket = amqp_tcp_socket_new(conn_);
   if (!socket)
     fail("connect", "", "cannot create a TCP socket");
   auto tv = to_timeval(options_.timeout);
-  if (auto s = amqp_socket_open_noblock(socket, options_.host.c_str(), options_.port, &tv);
+  if (auto s = amqp_socket_open_noblock(socket, address.host.c_str(), address.port, &tv);
       s != AMQP_STATUS_OK)
     fail("connect", "", amqp_error_string2(s));
   amqp_set_handshake_timeout(conn_, &tv);

@@ -43,6 +43,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct amqp_connection_state_t_; // rabbitmq-c's, kept out of this header
 struct amqp_frame_t_;
@@ -67,9 +68,18 @@ private:
 // sent: an inequivalent redeclaration, a message over max_message_size.
 inline constexpr std::uint16_t precondition_failed = 406;
 
+struct broker_address {
+  std::string host;
+  std::uint16_t port = 5672;
+};
+
 struct connection_options {
   std::string host = "localhost";
   std::uint16_t port = 5672;
+  // Other nodes of a cluster, tried in turn when the one before cannot be
+  // reached (a refused or silent connect or handshake; a broker that answers
+  // and refuses, e.g. a login, is not passed over).
+  std::vector<broker_address> fallbacks;
   std::string user = "guest";
   std::string password = "guest";
   std::string vhost = "/";
@@ -127,14 +137,15 @@ const char* to_string(confirm_status status);
 
 class connection {
 public:
-  // Connects, logs in (with the heartbeat) and opens channel 1.
+  // Connects, logs in (with the heartbeat) and opens channel 1, at host:port
+  // or else at the first fallback that can be reached.
   explicit connection(connection_options options);
   ~connection(); // closes gracefully when still healthy; never throws
 
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  const std::string& peer() const { return peer_; } // "host:port"
+  const std::string& peer() const { return peer_; } // "host:port" connected to
 
   void declare_exchange(const std::string& name, const exchange_options& options = {});
   // Returns the queue's name (the server's choice when `name` is empty).
@@ -181,7 +192,7 @@ public:
   const std::optional<std::string>& blocked() const { return blocked_; }
 
 private:
-  void open();
+  void open(const broker_address& address);
   // Throws when the last synchronous RPC failed.
   void check_reply(const char* operation, const std::string& subject);
   [[noreturn]] void fail(const char* operation, const std::string& subject,

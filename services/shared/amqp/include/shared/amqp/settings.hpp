@@ -3,7 +3,8 @@
 // each: RabbitMQHost, RabbitMQPort, RabbitMQUser, RabbitMQPassword (a secret),
 // RabbitMQHeartbeat (a duration in whole seconds, 1s-60s) and
 // RabbitMQDurableExchange (false: the course's non-durable `trigger`, with no
-// alternate exchange argument: shared/amqp/topology.hpp).
+// alternate exchange argument: shared/amqp/topology.hpp); and, for a cluster,
+// RabbitMQAddresses (its other nodes, host:port,...: unset, only RabbitMQHost).
 #include "shared/amqp/connection.hpp"
 
 #include <actors/settings.hpp>
