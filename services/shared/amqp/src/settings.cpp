@@ -45,7 +45,8 @@ broker_config read_broker_config(actors::settings& s, std::string connection_nam
     c.fallbacks = std::move(*addresses);
   else
     s.reject("RabbitMQAddresses", others, "must be host:port[,host:port...]");
-  auto heartbeat = s.duration("RabbitMQHeartbeat", seconds{10},
+  // 4 s: a silent link (a partition) is noticed within two, under 10 s.
+  auto heartbeat = s.duration("RabbitMQHeartbeat", seconds{4},
                               "AMQP heartbeat, whole seconds from 1s to 60s: a dead broker is "
                               "noticed within two");
   if (heartbeat < seconds{1} || heartbeat > seconds{60} || heartbeat.count() % 1000 != 0)
