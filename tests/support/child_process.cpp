@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -45,9 +46,11 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 child_process::child_process(std::vector<std::string> argv,
                              std::map<std::string, std::string> extra_env)
   : name_(argv.at(0).substr(argv.at(0).find_last_of('/') + 1)) {
+  // Close-on-exec: a child started from another thread at the same moment
+  // must not inherit this pipe, or its reader never sees the end of output.
   int out[2];
-  if (pipe(out) != 0)
-    throw std::runtime_error(std::string{"pipe: "} + std::strerror(errno));
+  if (pipe2(out, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string{"pipe2: "} + std::strerror(errno));
   auto env = environment_with(extra_env);
   auto argp = pointers(argv);
   auto envp = pointers(env);
