@@ -34,7 +34,7 @@ config read_config(actors::settings& s) {
   c.relay.batch_size = static_cast<std::size_t>(
     s.integer("OutboxBatchSize", 2'000, 1, 10'000, "events published per confirm round"));
   c.relay.batches_in_flight = static_cast<std::size_t>(
-    s.integer("OutboxBatchesInFlight", 2, 1, 16,
+    s.integer("OutboxBatchesInFlight", 8, 1, 16,
               "batches published before the oldest one's confirms are awaited"));
   c.relay.poll_interval = s.duration("OutboxPollInterval", c.relay.poll_interval,
                                      "how often the relay looks for pending events "
