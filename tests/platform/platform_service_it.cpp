@@ -31,6 +31,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -97,6 +98,18 @@ const std::string relay_restarts = R"(actor_restarts_total{actor="platform.outbo
 bool relay_leads(service_process& service) {
   return static_cast<bool>(
     service.process().wait_for_line("actor=platform.outbox_relay event=leading", 5s));
+}
+
+// A second replica on `leader`'s database (started with `o`), once `leader`'s
+// relay leads: it stands by. Null when any step did not happen.
+std::unique_ptr<service_process> standby_for(service_process& leader, platform_it::service_options o) {
+  if (!leader.wait_ready() || !relay_leads(leader))
+    return nullptr;
+  o.fresh_database = false;
+  auto standby = std::make_unique<service_process>(o);
+  bool stands_by = standby->wait_ready()
+                   && standby->process().wait_for_line("actor=platform.outbox_relay event=standby", 5s);
+  return stands_by ? std::move(standby) : nullptr;
 }
 
 // Three creates on `via`, one at a time: each event is on the broker (read
@@ -644,13 +657,9 @@ TEST(outbox, replicas_on_one_database_publish_each_event_once_and_a_standby_take
   auto& broker = support::rabbitmq();
   const std::string queue = "it_outbox_replicas";
   service_process leader(options("it_replicas"));
-  ASSERT_TRUE(leader.wait_ready());
-  ASSERT_TRUE(relay_leads(leader));
-  auto o = options("it_replicas");
-  o.fresh_database = false;
-  service_process standby(o);
-  ASSERT_TRUE(standby.wait_ready());
-  ASSERT_TRUE(standby.process().wait_for_line("actor=platform.outbox_relay event=standby", 5s));
+  auto standby_replica = standby_for(leader, options("it_replicas"));
+  ASSERT_TRUE(standby_replica) << "a leading replica and a standby";
+  auto& standby = *standby_replica;
   platform_it::prepare_queue(broker, queue);
   platform_it::queue_reader reader{broker, queue};
 
@@ -687,12 +696,9 @@ TEST(outbox, a_commit_on_a_standby_wakes_the_leaders_relay_without_waiting_for_i
   auto o = options("it_standby_wake");
   o.extra_flags = {"--OutboxPollInterval=30s"}; // only a wake can be quick
   service_process leader(o);
-  ASSERT_TRUE(leader.wait_ready());
-  ASSERT_TRUE(relay_leads(leader));
-  o.fresh_database = false;
-  service_process standby(o);
-  ASSERT_TRUE(standby.wait_ready());
-  ASSERT_TRUE(standby.process().wait_for_line("actor=platform.outbox_relay event=standby", 5s));
+  auto standby_replica = standby_for(leader, o);
+  ASSERT_TRUE(standby_replica) << "a leading replica and a standby";
+  auto& standby = *standby_replica;
   ASSERT_TRUE(leader.process().wait_for_line("actor=platform.outbox_listener event=listening", 5s));
   platform_it::prepare_queue(broker, queue);
   platform_it::queue_reader reader{broker, queue};
@@ -1442,13 +1448,9 @@ TEST(outbox, a_frozen_leader_loses_the_lock_and_a_standby_takes_over_within_30s)
   auto& broker = support::rabbitmq();
   const std::string queue = "it_outbox_frozen";
   service_process leader(options("it_frozen"));
-  ASSERT_TRUE(leader.wait_ready());
-  ASSERT_TRUE(relay_leads(leader));
-  auto o = options("it_frozen");
-  o.fresh_database = false;
-  service_process standby(o);
-  ASSERT_TRUE(standby.wait_ready());
-  ASSERT_TRUE(standby.process().wait_for_line("actor=platform.outbox_relay event=standby", 5s));
+  auto standby_replica = standby_for(leader, options("it_frozen"));
+  ASSERT_TRUE(standby_replica) << "a leading replica and a standby";
+  auto& standby = *standby_replica;
   platform_it::prepare_queue(broker, queue);
   platform_it::queue_reader reader{broker, queue};
 
