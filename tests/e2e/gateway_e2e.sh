@@ -282,16 +282,32 @@ browser() {
     --virtual-time-budget=20000 --window-size=1280,1800 "$@" {reaper}>&- 2>/dev/null
 }
 rendered_paths() {
-  browser --dump-dom "$1" | grep -o 'class="opblock-summary-path" data-path="[^"]*"' |
+  grep -o 'class="opblock-summary-path" data-path="[^"]*"' "$1" |
     sed 's/.*data-path="//; s/"$//' | sort -u | tr '\n' ' '
 }
+# Every relative link on the rendered page (the documents' links to events.md
+# and grpc.md among them) answers 200 from where the page is.
+broken_links() {
+  local href
+  for href in $(grep -o 'href="[^"#:]*"' "$1" | sed 's/^href="//; s/"$//' | sort -u); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$gw/docs/$href")" = 200 ] || printf '%s ' "$href"
+  done
+}
 if command -v chromium >/dev/null; then
+  browser --dump-dom "$gw/docs/" >"$screenshot_dir/docs-platform.html"
+  browser --dump-dom "$gw/docs/?urls.primaryName=Command%20Service" >"$screenshot_dir/docs-command.html"
   expect_eq "Swagger UI renders the platform service's operations (headless Chromium)" \
     "/api/platforms /api/platforms/{id} /healthz /metrics /readyz " \
-    "$(rendered_paths "$gw/docs/")"
+    "$(rendered_paths "$screenshot_dir/docs-platform.html")"
   expect_eq "Swagger UI renders the command service's operations" \
     "/api/c/platforms /api/c/platforms/{platformId}/commands /api/c/platforms/{platformId}/commands/{commandId} /healthz /metrics /readyz " \
-    "$(rendered_paths "$gw/docs/?urls.primaryName=Command%20Service")"
+    "$(rendered_paths "$screenshot_dir/docs-command.html")"
+  check "the platform document links to events.md and grpc.md" \
+    [ "$(grep -o -e 'href="events.md"' -e 'href="grpc.md"' "$screenshot_dir/docs-platform.html" | sort -u | wc -l)" = 2 ]
+  check "the command document links to events.md and grpc.md" \
+    [ "$(grep -o -e 'href="events.md"' -e 'href="grpc.md"' "$screenshot_dir/docs-command.html" | sort -u | wc -l)" = 2 ]
+  expect_eq "no relative link of the docs page is broken" "" \
+    "$(broken_links "$screenshot_dir/docs-platform.html")$(broken_links "$screenshot_dir/docs-command.html")"
   rm -f "$screenshot_dir/docs-page.png"
   browser --screenshot="$screenshot_dir/docs-page.png" "$gw/docs/" >/dev/null
   check "a screenshot of the docs page: $screenshot_dir/docs-page.png" \
