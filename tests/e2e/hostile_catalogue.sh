@@ -125,6 +125,7 @@ http_case "command: 101 headers" 431 "$c" "${many_headers[@]}"
 http_case "command: a 9 KB request line" 414 "$c$long_url"
 
 echo "--- through the gateway"
+direct_answers=$(wc -l <"$responses")
 post "gateway: a write without the key" 401 "$gw/api/platforms" -H 'Content-Type: application/json' --data-binary '{}'
 json_post "gateway: a NUL name" 400 "$gw/api/platforms" '{"name":"\u0000","publisher":"p","cost":"c"}'
 json_post "gateway: 70 KB body" 413 "$gw/api/platforms" "@$work/big.json"
@@ -135,6 +136,15 @@ json_post "gateway: howTo and HowTo" 400 "$gw/api/c/platforms/1/commands" '{"how
 http_case "gateway: no such route" 404 "$gw/nope"
 
 echo "--- after the HTTP cases"
+# Every answer follows the OpenAPI documents: the services' own (asked
+# directly) and those the gateway passed on from them.
+head -n "$direct_answers" "$responses" >"$work/direct.jsonl"
+if out=$("$repo/tests/contract/check" responses-partial "$work/direct.jsonl" 2>&1); then
+  pass "every answer the services gave directly follows its OpenAPI document ($(tail -n 1 <<<"$out"))"
+else
+  fail "the services' direct answers follow the OpenAPI documents" "$out"
+fi
+check_contract
 expect_eq "platform: no actor restarted" "$restarts_platform" "$(restarts "$platform")"
 expect_eq "command: no actor restarted" "$restarts_command" "$(restarts "$command")"
 call GET "$platform/api/platforms/1"
