@@ -53,6 +53,16 @@ expect_eq "the gateway echoes the client's X-Request-Id" "$rid" "$(header X-Requ
 call GET "$gw/api/platforms/$id"
 expect_eq "GET /api/platforms/{id} finds it" "$name" "$(json .name)"
 
+# A retry with the first attempt's Idempotency-Key gets that platform back.
+idempotency_key="e2e-key-$RANDOM$RANDOM"
+keyed="{\"name\":\"Keyed $RANDOM\",\"publisher\":\"p\",\"cost\":\"c\"}"
+post_json "$gw/api/platforms" "$keyed" -H "Idempotency-Key: $idempotency_key"
+expect_eq "POST with an Idempotency-Key" 201 "$status"
+keyed_id=$(json .id)
+post_json "$gw/api/platforms" "$keyed" -H "Idempotency-Key: $idempotency_key"
+expect_eq "the retry through the gateway answers the first platform" "201 $keyed_id true" \
+  "$status $(json .id) $(header Idempotent-Replayed)"
+
 command_knows_platform() {
   call GET "$gw/api/c/platforms"
   [ "$status" = 200 ] && [ "$(json --argjson id "$1" 'map(select(.id == $id)) | length')" = 1 ]
@@ -83,7 +93,8 @@ expect_eq "gateway log: the POST under request id $rid" "POST /api/platforms 201
 check "gateway log: upstream and total time" \
   jq -e '(.upstream_time | length > 0) and (.total_time | type == "number")' <<<"$line" >/dev/null
 check "platform-service log: request_id=$rid" grep -q "request_id=$rid\b" "$logs/platform.log"
-event_seen() { jq -e --arg id "$rid" 'select(.correlation_id == $id)' "$STACK_DIR/bus.jsonl" >/dev/null 2>&1; }
+# (jq -e alone answers for the last line only; other events may follow.)
+event_seen() { jq -n -e --arg id "$rid" 'any(inputs; .correlation_id == $id)' "$STACK_DIR/bus.jsonl" >/dev/null 2>&1; }
 if until_true 15 event_seen; then
   pass "the event on exchange trigger carries correlation id $rid"
   event=$(jq -c --arg id "$rid" 'select(.correlation_id == $id)' "$STACK_DIR/bus.jsonl" | head -n 1)

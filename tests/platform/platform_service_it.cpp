@@ -563,6 +563,44 @@ TEST(outbox, the_request_trace_goes_on_with_its_event) {
   EXPECT_EQ(got[0].traceparent, started->traceparent());
 }
 
+// A client that got no answer (a 502 from the gateway, a timeout) retries
+// with the same Idempotency-Key: one platform, one event, the same answer.
+TEST(outbox, a_create_retried_with_its_idempotency_key_makes_one_platform_and_one_event) {
+  auto& broker = support::rabbitmq();
+  const std::string queue = "it_outbox_idempotency";
+  service_process service(options("it_idempotency"));
+  ASSERT_TRUE(service.wait_ready());
+  platform_it::prepare_queue(broker, queue);
+  platform_it::queue_reader reader{broker, queue};
+  auto c = service.http();
+  const std::string body = R"({"name":"Retried","publisher":"p","cost":"c"})";
+  auto first = post_json(c, body, {{"Idempotency-Key", "\"b3c1-retry\""}});
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 201) << first->body;
+  EXPECT_FALSE(first->has_header("Idempotent-Replayed"));
+  auto retry = post_json(c, body, {{"Idempotency-Key", "b3c1-retry"}});
+  ASSERT_TRUE(retry);
+  ASSERT_EQ(retry->status, 201) << retry->body;
+  EXPECT_EQ(retry->get_header_value("Idempotent-Replayed"), "true");
+  EXPECT_EQ(body_of(retry), body_of(first));
+  EXPECT_EQ(retry->get_header_value("Location"), first->get_header_value("Location"));
+
+  auto other = post_json(c, R"({"name":"Other","publisher":"p","cost":"c"})",
+                         {{"Idempotency-Key", "b3c1-retry"}});
+  expect_problem(other, 422, "the key of another platform");
+  EXPECT_NE(other->body.find("platform " + std::to_string(int{body_of(first)["id"]})),
+            std::string::npos) << other->body;
+  for (const char* bad : {"\"\"", "has space", "quote\"inside"})
+    expect_problem(post_json(c, body, {{"Idempotency-Key", bad}}), 400,
+                   std::string{"key '"}.append(bad).append("'"));
+  expect_problem(post_json(c, body, {{"Idempotency-Key", std::string(256, 'k')}}), 400,
+                 "a 256-character key");
+
+  auto got = reader.take(2, 3s);
+  ASSERT_EQ(got.size(), 1u) << "one event for the created platform, none for its replay";
+  EXPECT_EQ(json::parse(got[0].body)["Id"], body_of(first)["id"]);
+}
+
 TEST(outbox, events_committed_while_the_broker_is_down_arrive_once_in_order_when_it_returns) {
   auto& broker = support::rabbitmq();
   const std::string queue = "it_outbox_order";

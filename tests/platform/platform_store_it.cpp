@@ -13,6 +13,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 
 #include <future>
+#include <set>
 
 using namespace platform;
 using namespace std::chrono_literals;
@@ -57,7 +58,7 @@ TEST(migrations, first_start_applies_them_and_seeds_three_platforms) {
     EXPECT_EQ(applied_version(sql), 0);
   }
   auto applied = migrate(conn);
-  EXPECT_EQ(applied, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(applied, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
   EXPECT_TRUE(migrate(conn).empty()) << "a second run applies nothing";
   soci::session sql{soci::postgresql, conn};
   EXPECT_EQ(applied_version(sql), latest_version());
@@ -106,10 +107,11 @@ TEST(platform_store, create_commits_the_platform_and_its_outbox_row_together) {
   platform_store store{conn};
   outbox_store outbox{conn};
   const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  auto p = store.create({"Docker", "Docker Inc", "Free"}, "corr-1", traceparent);
+  auto p = store.create({"Docker", "Docker Inc", "Free"}, {"corr-1", traceparent, ""});
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->id, 4);
-  auto found = store.find(p->id);
+  EXPECT_EQ(p->platform.id, 4);
+  EXPECT_FALSE(p->replayed);
+  auto found = store.find(p->platform.id);
   ASSERT_TRUE(found);
   EXPECT_EQ(found->publisher, "Docker Inc");
   EXPECT_FALSE(store.find(999));
@@ -125,6 +127,55 @@ TEST(platform_store, create_commits_the_platform_and_its_outbox_row_together) {
   EXPECT_TRUE(outbox.pending(10).empty());
   EXPECT_EQ(outbox.backlog(), 0);
   EXPECT_NO_THROW(store.ping());
+}
+
+TEST(platform_store, an_idempotency_key_creates_once_and_replays_the_first_platform) {
+  auto conn = migrated_database("store_key");
+  platform_store store{conn};
+  outbox_store outbox{conn};
+  auto first = store.create({"Docker", "Docker Inc", "Free"}, {"r1", "", "key-1"});
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->replayed);
+  auto again = store.create({"Docker", "Docker Inc", "Free"}, {"r2", "", "key-1"});
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->platform.id, first->platform.id);
+  EXPECT_EQ(outbox.pending(10).size(), 1u) << "a replay writes no second event";
+
+  auto other = store.create({"Podman", "Red Hat", "Free"}, {"r3", "", "key-1"});
+  ASSERT_FALSE(other) << "a key reused for other values";
+  EXPECT_TRUE(is(other.error(), platform_errc::key_reused));
+  EXPECT_EQ(actors::kind_of(other.error()), actors::error_kind::conflict);
+  EXPECT_NE(actors::describe(other.error()).find("platform 4"), std::string::npos)
+    << actors::describe(other.error());
+
+  auto keyless = store.create({"Docker", "Docker Inc", "Free"});
+  auto keyless_again = store.create({"Docker", "Docker Inc", "Free"});
+  ASSERT_TRUE(keyless && keyless_again);
+  EXPECT_NE(keyless->platform.id, keyless_again->platform.id) << "no key, no deduplication";
+  EXPECT_EQ(outbox.pending(10).size(), 3u);
+}
+
+TEST(platform_store, concurrent_creates_with_one_key_make_one_platform) {
+  auto conn = migrated_database("store_key_race");
+  constexpr int writers = 6;
+  std::vector<std::future<caf::expected<created_platform>>> answers;
+  for (int i = 0; i < writers; ++i)
+    answers.push_back(std::async(std::launch::async, [&conn, i] {
+      platform_store store{conn};
+      return store.create({"Race", "r", "c"}, {"r" + std::to_string(i), "", "race-key"});
+    }));
+  std::set<std::int32_t> ids;
+  int created = 0;
+  for (auto& a : answers) {
+    auto answer = a.get();
+    ASSERT_TRUE(answer);
+    ids.insert(answer->platform.id);
+    created += answer->replayed ? 0 : 1;
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(outbox_store{conn}.pending(10).size(), 1u);
 }
 
 TEST(platform_store, refused_values_are_an_error_value_leave_neither_row_and_the_session_serves_on) {
@@ -143,7 +194,7 @@ TEST(platform_store, refused_values_are_an_error_value_leave_neither_row_and_the
          // libpq would cut it to "Dock": refused before it is sent.
          {"NUL", {"Dock\0er"s, "x", "y"}, "SQLSTATE 22021"},
        }) {
-    auto refused = store.create(values, "");
+    auto refused = store.create(values);
     ASSERT_FALSE(refused) << what;
     EXPECT_EQ(actors::kind_of(refused.error()), actors::error_kind::invalid) << what;
     EXPECT_NE(actors::describe(refused.error()).find(sqlstate), std::string::npos)
@@ -151,9 +202,9 @@ TEST(platform_store, refused_values_are_an_error_value_leave_neither_row_and_the
   }
   EXPECT_EQ(store.all().size(), 3u);
   EXPECT_EQ(outbox_store{conn}.backlog(), 0);
-  auto after = store.create({"after", "x", "y"}, "");
+  auto after = store.create({"after", "x", "y"});
   ASSERT_TRUE(after) << "the same session serves on";
-  EXPECT_EQ(store.find(after->id)->name, "after");
+  EXPECT_EQ(store.find(after->platform.id)->name, "after");
 }
 
 TEST(platform_store, a_stopped_server_is_thrown_not_refused) {
@@ -161,7 +212,7 @@ TEST(platform_store, a_stopped_server_is_thrown_not_refused) {
   platform_store store{conn};
   auto& pg = support::postgres();
   pg.stop();
-  EXPECT_THROW(store.create({"n", "p", "c"}, ""), soci::soci_error)
+  EXPECT_THROW(store.create({"n", "p", "c"}), soci::soci_error)
     << "the repository actor must fail, so that its supervisor reconnects";
   pg.start();
 }
@@ -172,10 +223,10 @@ TEST(platform_store, a_commit_notifies_every_listener_and_a_rollback_none) {
   notification_listener second{conn, outbox_channel};
   EXPECT_FALSE(first.wait(50ms)) << "nothing committed yet";
   platform_store store{conn};
-  EXPECT_FALSE(store.create({"", "x", "y"}, ""));
+  EXPECT_FALSE(store.create({"", "x", "y"}));
   EXPECT_FALSE(first.wait(200ms)) << "a rolled back create notifies nobody";
   for (int i = 0; i < 3; ++i)
-    store.create({"n" + std::to_string(i), "p", "c"}, "");
+    store.create({"n" + std::to_string(i), "p", "c"});
   EXPECT_TRUE(first.wait(2s));
   int wakes = 1;
   while (first.wait(200ms))
@@ -210,7 +261,7 @@ TEST(outbox_store, pending_is_oldest_first_and_limited) {
   platform_store store{conn};
   outbox_store outbox{conn};
   for (int i = 0; i < 5; ++i)
-    store.create({std::string{"p"}.append(std::to_string(i)), "x", "y"}, "");
+    store.create({std::string{"p"}.append(std::to_string(i)), "x", "y"});
   auto first = outbox.pending(3);
   ASSERT_EQ(first.size(), 3u);
   EXPECT_LT(first[0].id, first[1].id);
@@ -225,7 +276,7 @@ TEST(outbox_store, pending_leaves_out_the_span_in_flight) {
   platform_store store{conn};
   outbox_store outbox{conn};
   for (int i = 0; i < 6; ++i)
-    store.create({std::string{"f"}.append(std::to_string(i)), "x", "y"}, "");
+    store.create({std::string{"f"}.append(std::to_string(i)), "x", "y"});
   auto all = outbox.pending(10);
   ASSERT_EQ(all.size(), 6u);
   auto rest = outbox.pending(10, {all[1].id, all[3].id});

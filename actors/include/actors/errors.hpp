@@ -24,11 +24,12 @@ caf::error make_error(errc code);
 std::string to_string(errc code);
 
 // What a caller should make of an error; HTTP and gRPC statuses follow from it
-// (shared::http maps them: 503, 404, 400, 500), the same in every service.
+// (shared::http maps them: 503, 404, 400, 422, 500), the same in every service.
 enum class error_kind : uint8_t {
   unavailable, // the work could not be done now (an actor down, slow or failed): retry
   not_found,   // what was asked for does not exist
   invalid,     // the request can never succeed as it is
+  conflict,    // well-formed, but contradicts what the service already holds
   internal,    // a bug (a message no actor understood): retrying will not help
 };
 

@@ -13,6 +13,7 @@ const caf::atom_value category = caf::atom("platform");
   actors::register_error_category(category, [](std::uint8_t code) -> actors::error_code {
     switch (static_cast<platform_errc>(code)) {
       case platform_errc::not_found: return {"not_found", actors::error_kind::not_found};
+      case platform_errc::key_reused: return {"key_reused", actors::error_kind::conflict};
     }
     return "platform_error_" + std::to_string(code);
   });

@@ -24,6 +24,21 @@ struct new_platform {
   std::string cost;
 };
 
+// Where a create comes from: the request id and traceparent travel with its
+// Platform_Published event; a client's Idempotency-Key ("" when none) makes
+// a retry answer with the platform the first attempt created.
+struct create_origin {
+  std::string request_id;
+  std::string traceparent;
+  std::string idempotency_key;
+};
+
+// A create's answer; `replayed` when its key had created the platform before.
+struct created_platform {
+  platform_record platform;
+  bool replayed = false;
+};
+
 // An outbox row as the relay reads it.
 struct outbox_event {
   std::int64_t id = 0;
@@ -67,10 +82,21 @@ typename Inspector::result_type inspect(Inspector& f, new_platform& x) {
   return f(caf::meta::type_name("new_platform"), x.name, x.publisher, x.cost);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_origin& x) {
+  return f(caf::meta::type_name("create_origin"), x.request_id, x.traceparent, x.idempotency_key);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, created_platform& x) {
+  return f(caf::meta::type_name("created_platform"), x.platform, x.replayed);
+}
+
 // Errors of the service's actors (category atom "platform", registered with
 // its names and kinds, so the shared mapping answers not_found with 404).
 enum class platform_errc : std::uint8_t {
-  not_found = 1, // no platform with that id
+  not_found = 1,    // no platform with that id
+  key_reused,       // an Idempotency-Key already created a different platform
 };
 
 // Declared right after the enum: CAF caches has_make_error<platform_errc> on first use.

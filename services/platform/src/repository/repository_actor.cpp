@@ -47,15 +47,16 @@ repository_actor::behavior_type repository(repository_actor::stateful_pointer<re
       return make_error(platform_errc::not_found,
                         std::string{"Platform "}.append(std::to_string(id)).append(" is unknown."));
     },
-    [=](create_atom, const new_platform& p, const std::string& correlation_id,
-        const std::string& traceparent) -> caf::result<platform_record> {
-      actors::log::context_scope trace{actors::trace::same_span(traceparent).log_fields()};
-      auto created = self->state.store->create(p, correlation_id, traceparent);
-      if (!created) // refused values: the caller's answer, not this actor's failure
+    [=](create_atom, const new_platform& p,
+        const create_origin& origin) -> caf::result<created_platform> {
+      actors::log::context_scope trace{actors::trace::same_span(origin.traceparent).log_fields()};
+      auto created = self->state.store->create(p, origin);
+      if (!created) // refused values or a reused key: the caller's answer, not a failure
         return std::move(created.error());
-      self->state.cache->put(*created); // before the 201: read-your-writes
-      actors::log::info(self->state.name, "platform_created",
-                        {{"id", created->id}, {"request_id", correlation_id}});
+      self->state.cache->put(created->platform); // before the 201: read-your-writes
+      actors::log::info(self->state.name,
+                        created->replayed ? "platform_create_replayed" : "platform_created",
+                        {{"id", created->platform.id}, {"request_id", origin.request_id}});
       return std::move(*created);
     },
     [=](ping_atom) {
@@ -112,10 +113,9 @@ caf::expected<platform_record> repository_client::find(std::int32_t id) {
   return call<platform_record>(caf::get_atom::value, id);
 }
 
-caf::expected<platform_record> repository_client::create(const new_platform& p,
-                                                         const std::string& correlation_id,
-                                                         const std::string& traceparent) {
-  return call<platform_record>(create_atom::value, p, correlation_id, traceparent);
+caf::expected<created_platform> repository_client::create(const new_platform& p,
+                                                          const create_origin& origin) {
+  return call<created_platform>(create_atom::value, p, origin);
 }
 
 caf::expected<caf::ok_atom> repository_client::ping() {

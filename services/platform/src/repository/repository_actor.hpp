@@ -24,8 +24,7 @@ using repository_actor = caf::typed_actor<
   caf::replies_to<list_atom>::with<std::vector<platform_record>>,
   caf::replies_to<page_atom, std::int32_t, std::int32_t>::with<std::vector<platform_record>>,
   caf::replies_to<caf::get_atom, std::int32_t>::with<platform_record>, // or not_found
-  // The platform, the request id and the request's traceparent.
-  caf::replies_to<create_atom, new_platform, std::string, std::string>::with<platform_record>,
+  caf::replies_to<create_atom, new_platform, create_origin>::with<created_platform>,
   caf::replies_to<ping_atom>::with<caf::ok_atom>>; // the database answers
 
 // Member `index` of the pool, named "platform.repository.<index>". It puts
@@ -45,9 +44,7 @@ public:
   // Up to `limit` platforms with ids above `after_id`, ascending.
   caf::expected<std::vector<platform_record>> page(std::int32_t after_id, std::int32_t limit);
   caf::expected<platform_record> find(std::int32_t id);
-  // `correlation_id` and `traceparent` travel with the Platform_Published event.
-  caf::expected<platform_record> create(const new_platform& p, const std::string& correlation_id,
-                                        const std::string& traceparent);
+  caf::expected<created_platform> create(const new_platform& p, const create_origin& origin);
   // Ok when a member's database session answers.
   caf::expected<caf::ok_atom> ping();
 

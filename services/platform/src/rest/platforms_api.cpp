@@ -5,6 +5,7 @@
 #include <shared/http/problem.hpp>
 #include <shared/http/request.hpp>
 
+#include <algorithm>
 #include <malloc.h>
 
 namespace platform {
@@ -57,6 +58,29 @@ std::optional<page_query> read_page_query(const httplib::Request& req, httplib::
     return std::nullopt;
   }
   return q;
+}
+
+// The Idempotency-Key header (IETF httpapi draft): a structured-field string
+// ("...") or, as most clients send it, the bare text; 1 to 255 visible ASCII
+// characters. "" when absent; nullopt (and a 400 written) when malformed.
+constexpr std::size_t max_key_length = 255;
+
+std::optional<std::string> read_idempotency_key(const httplib::Request& req,
+                                                httplib::Response& res) {
+  if (!req.has_header("Idempotency-Key"))
+    return std::string{};
+  auto key = req.get_header_value("Idempotency-Key");
+  if (key.size() >= 2 && key.front() == '"' && key.back() == '"')
+    key = key.substr(1, key.size() - 2);
+  auto visible = [](char c) { return c > ' ' && c < 0x7f && c != '"'; };
+  if (!key.empty() && key.size() <= max_key_length && std::all_of(key.begin(), key.end(), visible))
+    return key;
+  auto bad = http::make_problem(400);
+  bad.errors["Idempotency-Key"].push_back(
+    "The Idempotency-Key must be 1 to " + std::to_string(max_key_length)
+    + " visible ASCII characters (no spaces or quotes inside).");
+  http::reply(res, bad);
+  return std::nullopt;
 }
 
 } // namespace
@@ -154,18 +178,23 @@ void platforms_api::create(const httplib::Request& req, httplib::Response& res) 
                      body.required_string("cost")};
   if (!body.ok())
     return http::reply(res, body.failure());
-  auto request_id = http::request_id(res);
-  auto traceparent = http::trace_of(res).traceparent();
-  auto created = deps_.repository.create(input, request_id, traceparent);
+  auto key = read_idempotency_key(req, res);
+  if (!key)
+    return;
+  create_origin origin{http::request_id(res), http::trace_of(res).traceparent(), std::move(*key)};
+  auto created = deps_.repository.create(input, origin);
   if (!created)
     return http::reply_error(res, created.error(), actor_name, "create");
-  res.set_header("Location", "/api/platforms/" + std::to_string(created->id));
-  json_reply(res, 201, to_json(*created).dump());
+  auto& platform = created->platform;
+  res.set_header("Location", "/api/platforms/" + std::to_string(platform.id));
+  if (created->replayed) // the first attempt's answer; its event and call went then
+    res.set_header("Idempotent-Replayed", "true");
+  json_reply(res, 201, to_json(platform).dump());
   // The course's coupled call: the command service hears of it over HTTP
   // too, off this request's path (the actor only enqueues here).
-  if (deps_.command_client)
-    caf::anon_send(deps_.command_client.actor(), notify_atom::value, *created, request_id,
-                   traceparent);
+  if (deps_.command_client && !created->replayed)
+    caf::anon_send(deps_.command_client.actor(), notify_atom::value, platform, origin.request_id,
+                   origin.traceparent);
 }
 
 // Ready when the schema is current and a repository member's session answers.

@@ -18,20 +18,25 @@ struct platform_store::find_statement {
 
 // The platform and its outbox row in one statement: one round trip, and a
 // statement commits atomically on its own (no BEGIN, no COMMIT). The event
-// body is published_event's text with the new id put in between.
+// body is published_event's text with the new id put in between. A key
+// that is already there inserts nothing, outbox row included (a concurrent
+// insert of the same key is waited for first).
 struct platform_store::create_statement {
   explicit create_statement(soci::session& sql)
     : statement((sql.prepare << "WITH created AS ("
-                                "INSERT INTO platforms (name, publisher, cost)"
-                                " VALUES (:name, :publisher, :cost) RETURNING id),"
+                                "INSERT INTO platforms (name, publisher, cost, idempotency_key)"
+                                " VALUES (:name, :publisher, :cost, NULLIF(:key, ''))"
+                                " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL"
+                                " DO NOTHING RETURNING id),"
                                 " event AS (INSERT INTO outbox (type, payload, correlation_id,"
                                 " traceparent) SELECT :type, :head || CAST(id AS text) || :tail,"
                                 " :correlation, :traceparent FROM created)"
                                 " SELECT id FROM created",
                  soci::use(values.name), soci::use(values.publisher), soci::use(values.cost),
-                 soci::use(type), soci::use(event_head), soci::use(event_tail),
+                 soci::use(key), soci::use(type), soci::use(event_head), soci::use(event_tail),
                  soci::use(correlation_id), soci::use(traceparent), soci::into(id))) {}
   new_platform values;
+  std::string key;
   std::string type = platform_published;
   std::string event_head;
   std::string event_tail;
@@ -102,25 +107,47 @@ std::optional<platform_record> platform_store::find(std::int32_t id) {
   return find_->row;
 }
 
-caf::expected<platform_record> platform_store::create(const new_platform& p,
-                                                     const std::string& correlation_id,
-                                                     const std::string& traceparent) {
-  if (auto refused =
-        shared::sql::refuse_nul({p.name, p.publisher, p.cost, correlation_id, traceparent}))
+caf::expected<created_platform> platform_store::create(const new_platform& p,
+                                                      const create_origin& origin) {
+  if (auto refused = shared::sql::refuse_nul({p.name, p.publisher, p.cost, origin.request_id,
+                                              origin.traceparent, origin.idempotency_key}))
     return std::move(*refused);
-  return shared::sql::refusing([&] {
+  auto created = shared::sql::refusing([&] {
     if (!create_)
       create_ = std::make_unique<create_statement>(sql_);
     auto& c = *create_;
     c.values = p;
+    c.key = origin.idempotency_key;
     auto event = published_event_around_id(p.name);
     c.event_head = std::move(event.head);
     c.event_tail = std::move(event.tail);
-    c.correlation_id = correlation_id;
-    c.traceparent = traceparent;
+    c.correlation_id = origin.request_id;
+    c.traceparent = origin.traceparent;
     c.statement.execute(true);
-    return platform_record{c.id, p.name, p.publisher, p.cost};
+    return c.statement.got_data() ? std::optional{platform_record{c.id, p.name, p.publisher, p.cost}}
+                                  : std::nullopt;
   });
+  if (!created)
+    return std::move(created.error());
+  if (!*created)
+    return replay(p, origin.idempotency_key);
+  return created_platform{std::move(**created), false};
+}
+
+caf::expected<created_platform> platform_store::replay(const new_platform& p,
+                                                      const std::string& key) {
+  platform_record first;
+  sql_ << "SELECT id, name, publisher, cost FROM platforms WHERE idempotency_key = :key",
+    soci::into(first.id), soci::into(first.name), soci::into(first.publisher),
+    soci::into(first.cost), soci::use(key);
+  if (!sql_.got_data()) // platforms are never deleted: a conflict leaves its row
+    throw soci::soci_error("the platform of Idempotency-Key '" + key + "' is not there");
+  if (first.name != p.name || first.publisher != p.publisher || first.cost != p.cost)
+    return make_error(platform_errc::key_reused,
+                      std::string{"The Idempotency-Key created platform "}
+                        .append(std::to_string(first.id))
+                        .append(" with other values; use a new key for a new platform."));
+  return created_platform{std::move(first), true};
 }
 
 } // namespace platform

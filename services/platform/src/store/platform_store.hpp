@@ -34,9 +34,11 @@ public:
   // The platform and its Platform_Published outbox row in one statement;
   // the commit notifies the relays (the outbox's trigger, migration 004).
   // Refused values: an error (shared::sql::errc::refused), nothing written.
-  // The row keeps `correlation_id` and `traceparent` for the event's headers.
-  caf::expected<platform_record> create(const new_platform& p, const std::string& correlation_id,
-                                        const std::string& traceparent = {});
+  // The outbox row keeps the origin's request id and traceparent for the
+  // event's headers. With an idempotency key that created a platform before,
+  // nothing is written: the answer is that platform, replayed, or
+  // platform_errc::key_reused when it was created with other values.
+  caf::expected<created_platform> create(const new_platform& p, const create_origin& origin = {});
 
 private:
   soci::session sql_;
@@ -45,6 +47,7 @@ private:
   std::unique_ptr<find_statement> find_;
   struct create_statement;
   std::unique_ptr<create_statement> create_;
+  caf::expected<created_platform> replay(const new_platform& p, const std::string& key);
 };
 
 } // namespace platform

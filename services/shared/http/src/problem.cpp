@@ -29,6 +29,7 @@ constexpr status_info known[] = {
   {413, "7231", "6.5.11", "Payload Too Large"},
   {414, "7231", "6.5.12", "URI Too Long"},
   {415, "7231", "6.5.13", "Unsupported Media Type"},
+  {422, "4918", "11.2", "Unprocessable Entity"},
   {431, "6585", "5", "Request Header Fields Too Large"},
   {500, "7231", "6.6.1", "An error occurred while processing your request."},
   {501, "7231", "6.6.2", "Not Implemented"},
@@ -80,9 +81,9 @@ void reply(httplib::Response& res, const problem& p) {
 
 namespace {
 
-// The text our code gave a not-found error (e.g. "Platform 7 is unknown.").
-// Only a category a service registered is classified not_found, so the text
-// is ours, never a library's.
+// The text our code gave a not-found or conflict error (e.g. "Platform 7 is
+// unknown."). Only a category a service registered is classified so, so the
+// text is ours, never a library's.
 std::string own_text(const caf::error& err) {
   auto& context = err.context();
   if (context.match_elements<std::string>())
@@ -102,6 +103,7 @@ problem problem_of(const caf::error& err, const std::string& trace_id) {
     case actors::error_kind::not_found: return make_problem(404, own_text(err));
     case actors::error_kind::invalid:
       return make_problem(400, "The values were refused by the service's rules.");
+    case actors::error_kind::conflict: return make_problem(422, own_text(err));
     case actors::error_kind::internal: return unexpected_error(trace_id);
     case actors::error_kind::unavailable: break;
   }
@@ -116,7 +118,7 @@ void reply_error(httplib::Response& res, const caf::error& err, std::string_view
   // What the client is not told is logged, under its traceId.
   auto [lvl, event] = p.status == 503   ? std::pair{level::warn, "database_unavailable"}
                       : p.status == 500 ? std::pair{level::error, "request_failed"}
-                      : p.status == 400 ? std::pair{level::warn, "request_refused"}
+                      : p.status == 400 || p.status == 422 ? std::pair{level::warn, "request_refused"}
                                         : std::pair{level::debug, "request_not_found"};
   if (actors::log::enabled(lvl)) {
     const actors::log::field fields[] = {
