@@ -4,7 +4,10 @@
 //     POSTs platforms through the gateway at <rate>/s, and commands for the
 //     seeded platforms 1-3 at <command rate>/s, until <dir>/stop exists and
 //     at least <platforms> were sent. Each answer is one line of
-//     <dir>/platforms.tsv or <dir>/commands.tsv.
+//     <dir>/platforms.tsv or <dir>/commands.tsv. Each platform carries an
+//     Idempotency-Key; once the faults are over, a platform not answered 201
+//     is sent again with its key until it is (<dir>/retries.tsv): a POST
+//     whose answer was lost with its commit is found, not made twice.
 //   chaos_load check <gateway port> <dir> <command log>
 //     Compares what was created with what the command service has and with
 //     the events its log shows (LogLevel=debug: duplicates too), checks each
@@ -55,7 +58,8 @@ httplib::Client gateway(int port) {
 // ---- load ---------------------------------------------------------------------
 
 // One answer: when it was asked and answered, its status (0: none), the id
-// it created and its content type.
+// it created, whether it was a replay (an Idempotency-Key that had created
+// the platform before) and its content type.
 struct answer {
   long long index;
   long long sent_ms;
@@ -63,6 +67,7 @@ struct answer {
   int status;
   long long target; // the platform a command was for; 0 for a platform
   long long id;
+  int replayed;
   std::string content_type;
 };
 
@@ -72,7 +77,8 @@ public:
   void add(const answer& a) {
     std::lock_guard lock{mutex_};
     out_ << a.index << '\t' << a.sent_ms << '\t' << a.done_ms << '\t' << a.status << '\t'
-         << a.target << '\t' << a.id << '\t' << (a.content_type.empty() ? "-" : a.content_type)
+         << a.target << '\t' << a.id << '\t' << a.replayed << '\t'
+         << (a.content_type.empty() ? "-" : a.content_type)
          << '\n';
     out_.flush();
   }
@@ -82,16 +88,20 @@ private:
   std::ofstream out_;
 };
 
-// `request_id` names the request in every log line about it.
+// `request_id` names the request in every log line about it; it is the
+// Idempotency-Key too when `keyed`.
 answer post(int port, const std::string& key, const std::string& request_id, long long index,
-            long long target, const std::string& path, const json& body) {
-  answer a{index, now_ms(), 0, 0, target, 0, {}};
+            long long target, const std::string& path, const json& body, bool keyed = false) {
+  answer a{index, now_ms(), 0, 0, target, 0, 0, {}};
   auto c = gateway(port);
-  auto r = c.Post(path, {{"X-Api-Key", key}, {"X-Request-Id", request_id}}, body.dump(),
-                  "application/json");
+  httplib::Headers headers{{"X-Api-Key", key}, {"X-Request-Id", request_id}};
+  if (keyed)
+    headers.emplace("Idempotency-Key", request_id);
+  auto r = c.Post(path, headers, body.dump(), "application/json");
   a.done_ms = now_ms();
   if (r) {
     a.status = r->status;
+    a.replayed = r->get_header_value("Idempotent-Replayed") == "true" ? 1 : 0;
     a.content_type = r->get_header_value("Content-Type");
     std::erase(a.content_type, ' '); // one word in the answer file
     auto parsed = json::parse(r->body, nullptr, false);
@@ -123,6 +133,29 @@ void paced(double rate, int threads, const request& send, const finished& done) 
     t.join();
 }
 
+answer post_platform(int port, const std::string& key, long long k) {
+  return post(port, key, "chaos-p-" + std::to_string(k), k, 0, "/api/platforms",
+              {{"name", "chaos " + std::to_string(k)}, {"publisher", "chaos"}, {"cost", "free"}},
+              true);
+}
+
+// What a careful client does with a 502/503 (or no answer): the same POST
+// with the same key, until it is answered 201 (30 s at most each).
+void retry_with_keys(int port, const std::string& key, const std::vector<long long>& failed,
+                     const fs::path& file) {
+  recorder retries{file};
+  for (auto k : failed) {
+    auto until = std::chrono::steady_clock::now() + 30s;
+    answer a{};
+    do {
+      a = post_platform(port, key, k);
+      if (a.status != 201)
+        std::this_thread::sleep_for(500ms);
+    } while (a.status != 201 && std::chrono::steady_clock::now() < until);
+    retries.add(a);
+  }
+}
+
 int load(int port, const std::string& key, const fs::path& dir, long long platforms, double rate,
          double command_rate) {
   recorder created{dir / "platforms.tsv"}, commands{dir / "commands.tsv"};
@@ -135,12 +168,19 @@ int load(int port, const std::string& key, const fs::path& dir, long long platfo
                         {{"howTo", "chaos " + std::to_string(k)}, {"commandLine", "true"}}));
     }, [&](long long) { return platforms_done.load(); });
   });
+  std::mutex failed_mutex;
+  std::vector<long long> failed;
   paced(rate, 32, [&](long long k) {
-    created.add(post(port, key, "chaos-p-" + std::to_string(k), k, 0, "/api/platforms",
-                     {{"name", "chaos " + std::to_string(k)}, {"publisher", "chaos"}, {"cost", "free"}}));
+    auto a = post_platform(port, key, k);
+    created.add(a);
+    if (a.status != 201) {
+      std::lock_guard lock{failed_mutex};
+      failed.push_back(k);
+    }
   }, [&](long long k) { return k >= platforms && fs::exists(stop_file); });
   platforms_done = true;
   command_thread.join();
+  retry_with_keys(port, key, failed, dir / "retries.tsv");
   return 0;
 }
 
@@ -150,7 +190,8 @@ std::vector<answer> read_answers(const fs::path& file) {
   std::vector<answer> out;
   std::ifstream in{file};
   answer a{};
-  while (in >> a.index >> a.sent_ms >> a.done_ms >> a.status >> a.target >> a.id >> a.content_type)
+  while (in >> a.index >> a.sent_ms >> a.done_ms >> a.status >> a.target >> a.id >> a.replayed
+         >> a.content_type)
     out.push_back(a);
   return out;
 }
@@ -195,6 +236,17 @@ delivery_log read_deliveries(const fs::path& log) {
       d.times.push_back(parse_ts(m[1]));
     }
   return d;
+}
+
+// Platform names in the platform service -> how many platforms carry each.
+std::map<std::string, int> names_at(int port) {
+  auto r = gateway(port).Get("/api/platforms");
+  if (!r || r->status != 200)
+    throw std::runtime_error("GET /api/platforms failed");
+  std::map<std::string, int> names;
+  for (auto& item : json::parse(r->body))
+    ++names[item["name"].get<std::string>()];
+  return names;
 }
 
 std::set<long long> ids_at(int port, const std::string& path) {
@@ -272,6 +324,7 @@ long long longest_first_delivery(const std::vector<fault>& faults, const deliver
 int check(int port, const fs::path& dir, const fs::path& command_log) {
   auto platforms = read_answers(dir / "platforms.tsv");
   auto commands = read_answers(dir / "commands.tsv");
+  auto retries = read_answers(dir / "retries.tsv");
   auto faults = read_faults(dir / "faults.tsv");
   bool ok = true;
   auto expect = [&](bool holds, const std::string& what) {
@@ -285,6 +338,20 @@ int check(int port, const fs::path& dir, const fs::path& command_log) {
   for (auto& a : platforms)
     if (a.status == 201)
       created.insert(a.id);
+  std::size_t retried_created = 0, found_by_key = 0;
+  for (auto& a : retries)
+    if (a.status == 201) {
+      created.insert(a.id);
+      ++retried_created;
+      found_by_key += static_cast<std::size_t>(a.replayed);
+    }
+  auto names = names_at(port);
+  std::size_t names_missing = 0, names_twice = 0;
+  for (auto& a : platforms) {
+    auto n = names.find("chaos " + std::to_string(a.index));
+    names_missing += n == names.end() ? 1 : 0;
+    names_twice += n != names.end() && n->second > 1 ? 1 : 0;
+  }
   auto in_platform_service = ids_at(port, "/api/platforms");
   // The backlog of the outages drains over the bus: wait for it (2 minutes at most).
   auto waited_from = std::chrono::steady_clock::now();
@@ -327,7 +394,9 @@ int check(int port, const fs::path& dir, const fs::path& command_log) {
   auto first_delivery = longest_first_delivery(faults, deliveries);
 
   std::cout << "chaos: platforms sent " << platforms.size() << ", created (201) " << p.created
-            << ", 502/503 " << p.unavailable << "; platforms in the platform service "
+            << ", 502/503 " << p.unavailable << "; retried with their key " << retries.size()
+            << ", created then " << retried_created << " (of which already committed "
+            << found_by_key << "); platforms in the platform service "
             << in_platform_service.size() << ", delivered over the bus "
             << deliveries.events.size() << ", lost " << lost << ", missing from the command store "
             << not_stored << ", redelivered (idempotent) " << redelivered
@@ -336,6 +405,9 @@ int check(int port, const fs::path& dir, const fs::path& command_log) {
             << "; longest broker return -> first event " << first_delivery << " ms\n";
   expect(p.created >= 2000, "at least 2000 platforms created");
   expect(unknown_created == 0, "every 201 platform is in the platform service");
+  expect(retried_created == retries.size(), "every platform not answered 201 was created by its retry");
+  expect(names_missing == 0 && names_twice == 0,
+         "every platform sent exists exactly once (retries with an Idempotency-Key made no second)");
   expect(lost == 0, "lost = 0: every platform's event reached the command service");
   expect(not_stored == 0, "every platform is in the command service's store");
   expect(in_command_service.size() == in_platform_service.size(), "duplicates = 0");

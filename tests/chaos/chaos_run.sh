@@ -8,7 +8,9 @@
 #   - the platform service is SIGKILLed once (down 3 s);
 # broker faults in one sequence, the others in a second one beside it. The
 # load goes on until both sequences are over and at least CHAOS_PLATFORMS
-# (2000) platforms were sent. Then chaos_load checks and prints: created,
+# (2000) platforms were sent; then each platform not answered 201 is sent
+# again with its Idempotency-Key until it is. Then chaos_load checks and
+# prints: every platform sent exists once, created,
 # delivered, lost = 0, duplicates = 0, commands kept = all, answers other
 # than 201 and 502/503 = 0 (those only while a part they need is down), and
 # the longest time from the broker's return to the first event delivered.
