@@ -406,6 +406,56 @@ TEST_F(limited_server, trickling_connections_hold_no_worker_and_healthz_answers)
   expect_serving();
 }
 
+TEST_F(limited_server, a_burst_s_workers_end_once_idle_even_under_light_load) {
+  svr.reset();
+  auto o = options();
+  o.workers_kept = 2;
+  o.worker_idle_timeout = 300ms;
+  auto slow = [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(300ms);
+    res.set_content("{}", "application/json");
+  };
+  svr = std::make_unique<running_server>(o, metrics,
+                                         std::vector<route>{{"/slow", "/slow", slow, nullptr}});
+  auto threads_before = thread_count();
+  // 64 requests answered at once: one worker each.
+  std::vector<std::unique_ptr<raw_client>> burst;
+  for (int i = 0; i < 64; ++i) {
+    burst.push_back(std::make_unique<raw_client>(port()));
+    burst.back()->send(request("GET", "/slow"));
+  }
+  std::this_thread::sleep_for(150ms);
+  EXPECT_GE(thread_count(), threads_before + 64) << "workers during the burst";
+  for (auto& c : burst) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  // A request every 50 ms (a connection kept open, as a light client does):
+  // the same few workers serve them, and the others end within the timeout.
+  raw_client light{port()};
+  auto deadline = clock_type::now() + 3s;
+  std::size_t threads = thread_count();
+  while (clock_type::now() < deadline && threads > threads_before + o.workers_kept) {
+    ASSERT_TRUE(light.send(request("GET", "/slow")));
+    auto r = light.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    std::this_thread::sleep_for(50ms);
+    threads = thread_count();
+  }
+  EXPECT_LE(threads, threads_before + o.workers_kept) << "threads after the burst";
+  // The burst's connections are still open, and served by new workers.
+  for (auto& c : burst) {
+    ASSERT_TRUE(c->send(request("GET", "/slow")));
+  }
+  for (auto& c : burst) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
 TEST_F(limited_server, past_the_connection_cap_is_503_with_retry_after) {
   svr.reset();
   auto o = options();
