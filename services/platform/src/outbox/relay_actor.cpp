@@ -264,7 +264,7 @@ bool look_now(relay_actor self, const relay_config& cfg) {
 // One round: send the next batch while the pipeline has room, and settle the
 // oldest once it is full or nothing more is pending. Nacked rows (unless
 // parked), and rows committed late with an id inside the span in flight,
-// stay pending and go out in a later batch. True while there is work left.
+// stay pending and go out in a later batch (at the latest, the next poll's). True while there is work left.
 bool publish_round(relay_actor self, const relay_config& cfg) {
   auto& st = self->state;
   if (!st.schema->current() || !lead(self)) {
