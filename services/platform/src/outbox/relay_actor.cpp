@@ -163,7 +163,9 @@ void tell_unroutable(relay_actor self, const relay_config& cfg,
 }
 
 // Waits for the oldest batch's confirms and marks what the broker took, with
-// every later batch already settled, in one statement.
+// the later batches already settled, in one statement, up to about a batch's
+// rows: full batches are marked one at a time, so that the broker keeps the
+// others in flight while the database marks one.
 // False when they did not come because the broker blocks us (a resource
 // alarm): the batch stays in flight and the next round waits again.
 bool settle_oldest(relay_actor self, const relay_config& cfg) {
@@ -179,7 +181,8 @@ bool settle_oldest(relay_actor self, const relay_config& cfg) {
   }
   std::vector<std::int64_t> confirmed;
   std::vector<parked_event> parked;
-  while (pipeline.in_flight() > 0 && pipeline.oldest_unsettled() == 0) {
+  while (pipeline.in_flight() > 0 && pipeline.oldest_unsettled() == 0
+         && confirmed.size() < cfg.batch_size) {
     auto out = pipeline.take_oldest();
     confirmed.insert(confirmed.end(), out.confirmed.begin(), out.confirmed.end());
     st.metrics->nacked.inc({}, static_cast<double>(out.nacked.size()));
