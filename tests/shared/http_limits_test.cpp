@@ -13,9 +13,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -404,6 +406,80 @@ TEST_F(limited_server, trickling_connections_hold_no_worker_and_healthz_answers)
   }
   EXPECT_EQ(rejected("other", 408), 300); // the method never arrived whole
   expect_serving();
+}
+
+TEST_F(limited_server, a_burst_s_workers_end_once_idle_even_under_light_load) {
+  svr.reset();
+  auto o = options();
+  o.workers_kept = 2;
+  o.worker_idle_timeout = 300ms;
+  o.keep_alive_timeout = 10s; // the burst's connections outlast the test
+  // Requests to /held wait until released: each holds a worker meanwhile.
+  // Shared with the handlers, which may outlive a failed test's body.
+  struct latch {
+    std::mutex m;
+    std::condition_variable cv;
+    std::size_t holding = 0;
+    bool released = false;
+  };
+  auto l = std::make_shared<latch>();
+  auto held = [l](const httplib::Request&, httplib::Response& res) {
+    std::unique_lock lock{l->m};
+    ++l->holding;
+    l->cv.notify_all();
+    l->cv.wait_for(lock, 10s, [&] { return l->released; });
+    res.set_content("{}", "application/json");
+  };
+  auto quick = [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  };
+  svr = std::make_unique<running_server>(
+    o, metrics,
+    std::vector<route>{{"/held", "/held", held, nullptr}, {"/quick", "/quick", quick, nullptr}});
+  auto threads_before = thread_count();
+  std::vector<std::unique_ptr<raw_client>> burst;
+  for (int i = 0; i < 64; ++i) {
+    burst.push_back(std::make_unique<raw_client>(port()));
+    burst.back()->send(request("GET", "/held"));
+  }
+  {
+    std::unique_lock lock{l->m};
+    ASSERT_TRUE(l->cv.wait_for(lock, 10s, [&] { return l->holding == 64; }))
+      << l->holding << " held";
+  }
+  EXPECT_GE(thread_count(), threads_before + 64) << "workers during the burst";
+  {
+    std::lock_guard lock{l->m};
+    l->released = true;
+  }
+  l->cv.notify_all();
+  for (auto& c : burst) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  // A request every 20 ms on a connection kept open, as a light client
+  // sends them: the same few workers serve it, the others end.
+  raw_client light{port()};
+  auto deadline = clock_type::now() + 5s;
+  auto threads = thread_count();
+  while (clock_type::now() < deadline && threads > threads_before + o.workers_kept) {
+    ASSERT_TRUE(light.send(request("GET", "/quick")));
+    auto r = light.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    std::this_thread::sleep_for(20ms);
+    threads = thread_count();
+  }
+  EXPECT_LE(threads, threads_before + o.workers_kept) << "threads after the burst";
+  // The burst's connections are still open, and served by new workers.
+  for (auto& c : burst)
+    ASSERT_TRUE(c->send(request("GET", "/quick")));
+  for (auto& c : burst) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
 }
 
 TEST_F(limited_server, past_the_connection_cap_is_503_with_retry_after) {

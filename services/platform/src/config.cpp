@@ -39,6 +39,9 @@ config read_config(actors::settings& s) {
   c.relay.poll_interval = s.duration("OutboxPollInterval", c.relay.poll_interval,
                                      "how often the relay looks for pending events "
                                      "(each commit wakes it at once; this is the safety net)");
+  c.relay.wake_linger = s.duration("OutboxWakeLinger", c.relay.wake_linger,
+                                   "with batches in flight, the least time between two looks for "
+                                   "pending events (a look from idle is at once)");
   c.relay.confirm_timeout = s.duration("OutboxConfirmTimeout", c.relay.confirm_timeout,
                                        "wait for publisher confirms before failing");
   c.relay.lease = s.duration("OutboxLeaderLease", c.relay.lease,

@@ -41,6 +41,9 @@ struct relay_config {
   // 9.7-128 ms with 2, 6.6-31 ms in 3 runs of 4 with 8 (bench/RESULTS.md).
   std::size_t batches_in_flight = 8; // sent, confirms not yet read
   std::chrono::milliseconds poll_interval{50};
+  // With batches in flight, the least time between two looks for pending
+  // rows: the wakes of that time make one batch (a look from idle is at once).
+  std::chrono::milliseconds wake_linger{1};
   std::chrono::milliseconds confirm_timeout{5'000};
   // A leader silent this long loses the relay lock (store/outbox_store.hpp).
   std::chrono::milliseconds lease{15'000};

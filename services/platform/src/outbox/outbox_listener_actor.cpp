@@ -16,12 +16,15 @@ using namespace std::chrono_literals;
 const std::string name = "platform.outbox_listener";
 
 // Returns once an exit_msg arrived (the mailbox is read between waits of at
-// most 200 ms on the database socket).
+// most 200 ms on the database socket). While the relay restarts, its handle
+// holds what is sent to it: one wake waiting is enough, and more would only
+// be dropped one by one (each logged) if the restart outlasts the handle's wait.
 void listen(caf::blocking_actor* self, notification_listener& commits,
-            const outbox_relay_actor& relay) {
+            const actors::handle& relay) {
+  auto target = relay.as<outbox_relay_actor>();
   for (bool running = true; running;) {
-    if (commits.wait(200ms))
-      caf::anon_send(relay, wake_atom::value); // no answer comes back
+    if (commits.wait(200ms) && !(relay.held() && *relay.held() > 0))
+      caf::anon_send(target, wake_atom::value); // no answer comes back
     self->receive(
       [&](caf::exit_msg& em) {
         running = false;
@@ -35,7 +38,7 @@ void outbox_listener(caf::blocking_actor* self, std::string database, actors::ha
   try {
     notification_listener commits{database, outbox_channel};
     actors::log::info(name, "listening", {{"channel", outbox_channel}});
-    listen(self, commits, relay.as<outbox_relay_actor>());
+    listen(self, commits, relay);
   } catch (const std::exception& e) {
     self->fail_state(actors::make_error(actors::errc::unhandled_exception, e.what()));
   }

@@ -61,6 +61,12 @@ struct relay_state {
   // round at once, which turns the tick still scheduled into a stale one.
   std::uint64_t round = 0;
   bool idle = false;    // the last round found nothing: waiting for a tick or a wake
+  // Rows may be pending that the last look did not see: a wake came since,
+  // the look was cut at the batch size, a row was nacked, or the relay went
+  // idle (its next round, by poll or wake, looks). Without it the relay
+  // would look again after each batch it sends, and find nothing.
+  bool look_due = true;
+  clock::time_point last_look;
   bool blocked = false; // the broker's alarm, told once each way
 };
 
@@ -156,7 +162,10 @@ void tell_unroutable(relay_actor self, const relay_config& cfg,
   }
 }
 
-// Waits for the oldest batch's confirms and marks what the broker took.
+// Waits for the oldest batch's confirms and marks what the broker took, with
+// the later batches already settled, in one statement, up to about a batch's
+// rows: full batches are marked one at a time, so that the broker keeps the
+// others in flight while the database marks one.
 // False when they did not come because the broker blocks us (a resource
 // alarm): the batch stays in flight and the next round waits again.
 bool settle_oldest(relay_actor self, const relay_config& cfg) {
@@ -170,17 +179,26 @@ bool settle_oldest(relay_actor self, const relay_config& cfg) {
     throw std::runtime_error(std::to_string(unsettled) + " publishes not confirmed within "
                              + std::to_string(cfg.confirm_timeout.count()) + "ms");
   }
-  auto out = pipeline.take_oldest();
-  st.store->mark_published(out.confirmed);
-  st.metrics->published.inc({}, static_cast<double>(out.confirmed.size()));
-  st.metrics->nacked.inc({}, static_cast<double>(out.nacked.size()));
-  st.metrics->returned.inc({}, static_cast<double>(out.returned.size()));
-  st.backlog.published(out.confirmed.size());
-  tell_unroutable(self, cfg, out.returned);
-  park(self, st.refusals->settled(out, clock::now()));
-  actors::log::debug(st.name, "batch_confirmed",
-                     {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked.size()},
-                      {"returned", out.returned.size()}});
+  std::vector<std::int64_t> confirmed;
+  std::vector<parked_event> parked;
+  while (pipeline.in_flight() > 0 && pipeline.oldest_unsettled() == 0
+         && confirmed.size() < cfg.batch_size) {
+    auto out = pipeline.take_oldest();
+    confirmed.insert(confirmed.end(), out.confirmed.begin(), out.confirmed.end());
+    st.metrics->nacked.inc({}, static_cast<double>(out.nacked.size()));
+    st.metrics->returned.inc({}, static_cast<double>(out.returned.size()));
+    st.look_due = st.look_due || !out.nacked.empty(); // nacked rows stay pending
+    tell_unroutable(self, cfg, out.returned);
+    auto refused = st.refusals->settled(out, clock::now());
+    parked.insert(parked.end(), refused.begin(), refused.end());
+    actors::log::debug(st.name, "batch_confirmed",
+                       {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked.size()},
+                        {"returned", out.returned.size()}});
+  }
+  st.store->mark_published(confirmed);
+  st.metrics->published.inc({}, static_cast<double>(confirmed.size()));
+  st.backlog.published(confirmed.size());
+  park(self, parked);
   return true;
 }
 
@@ -201,6 +219,7 @@ bool recover_from_refusal(relay_actor self, const relay_config& cfg, const amqp:
   if (auto parked = st.refusals->channel_refused(unsettled, e.what()))
     park(self, {*parked});
   connect(self, cfg);
+  st.look_due = true; // what was in flight is pending again
   return true;
 }
 
@@ -235,10 +254,20 @@ bool may_send(relay_actor self) {
          && !st.refusals->paused(clock::now());
 }
 
+// Whether to look for pending rows now. With batches in flight, the relay
+// looks at most once per OutboxWakeLinger and settles meanwhile: under
+// steady creates the wakes of that time become one batch. From idle it looks
+// at once, so a lone event waits for nothing.
+bool look_now(relay_actor self, const relay_config& cfg) {
+  auto& st = self->state;
+  return st.look_due && may_send(self)
+         && (st.pipeline->in_flight() == 0 || clock::now() - st.last_look >= cfg.wake_linger);
+}
+
 // One round: send the next batch while the pipeline has room, and settle the
 // oldest once it is full or nothing more is pending. Nacked rows (unless
 // parked), and rows committed late with an id inside the span in flight,
-// stay pending and go out in a later batch. True while there is work left.
+// stay pending and go out in a later batch (at the latest, the next poll's). True while there is work left.
 bool publish_round(relay_actor self, const relay_config& cfg) {
   auto& st = self->state;
   if (!st.schema->current() || !lead(self)) {
@@ -247,17 +276,21 @@ bool publish_round(relay_actor self, const relay_config& cfg) {
   }
   watch_unrouted(self, cfg);
   bool fetched = false;
-  if (may_send(self)) {
-    auto events = st.store->pending(st.refusals->batch_size(cfg.batch_size),
-                                    st.pipeline->in_flight_ids());
+  if (look_now(self, cfg)) {
+    auto limit = st.refusals->batch_size(cfg.batch_size);
+    st.last_look = clock::now();
+    auto events = st.store->pending(limit, st.pipeline->in_flight_ids());
     fetched = !events.empty();
+    st.look_due = events.size() >= limit; // cut at the batch size: more wait
     st.refusals->fetched(events);
     park(self, st.refusals->too_large(events));
     publish(self, cfg, std::move(events));
   }
   if (st.pipeline->in_flight() == 0) {
-    if (fetched)
-      return true; // all of it was parked: there may be more
+    if (fetched) {
+      st.look_due = true; // all of it was parked: there may be more
+      return true;
+    }
     st.broker->keep_alive();
     if (st.refusals->paused(clock::now()))
       return false;
@@ -355,6 +388,7 @@ void run_round(relay_actor self, const relay_config& cfg) {
   }
   // A paused relay waits out its pause: wakes do not shorten it.
   st.idle = !more && !st.refusals->paused(clock::now());
+  st.look_due = st.look_due || !more;
   auto wait = idle_wait(self, cfg);
   if (more)
     self->send(self, tick_atom::value, ++st.round);
@@ -388,6 +422,8 @@ outbox_relay_actor::behavior_type relay(relay_actor self, relay_config cfg,
     [=](wake_atom) {
       // A standby's poll keeps trying the lock: it would only try again on
       // every commit, so only a leader (or a relay yet to try) acts on wakes.
+      // A busy relay looks again once its round ends.
+      self->state.look_due = true;
       if (self->state.idle && !self->state.leadership.standing_by())
         run_round(self, cfg);
     },

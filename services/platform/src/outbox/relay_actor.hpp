@@ -5,7 +5,11 @@
 // pending outbox rows oldest first, persistent and mandatory, with batches
 // pipelined under publisher confirms, and marks them published only after
 // the broker confirmed them. Then it waits for a wake (a commit, heard by
-// platform.outbox_listener) or its next poll. It waits for the schema
+// platform.outbox_listener) or its next poll. It looks for pending rows only
+// when some may wait (a wake, a poll, a batch cut at its size, a nack), and
+// with batches in flight at most once per OutboxWakeLinger: under steady
+// creates the wakes of that time make one batch, and a lone event, seen from
+// idle, is looked for at once. It waits for the schema
 // (platform.migrations) before touching the outbox.
 //
 // A row the broker will not take (larger than OutboxMaxEventBytes, nacked

@@ -42,17 +42,20 @@ std::vector<outbox_event> outbox_store::pending(std::size_t limit, id_range skip
     traceparents(limit);
   long long max_rows = static_cast<long long>(limit);
   long long skip_first = skip.first, skip_last = skip.last;
-  soci::statement st = (sql_.prepare << "SELECT id, CAST(message_id AS text), type, payload,"
-                                        " correlation_id, traceparent FROM outbox"
-                                        " WHERE published_at IS NULL"
-                                        " AND parked_at IS NULL"
-                                        " AND NOT (id BETWEEN :first AND :last)"
-                                        " ORDER BY id LIMIT :n",
-                        soci::use(skip_first), soci::use(skip_last), soci::use(max_rows),
-                        soci::into(ids), soci::into(message_ids), soci::into(types),
-                        soci::into(payloads), soci::into(correlations), soci::into(traceparents));
+  // A one-off statement: PostgreSQL's unnamed one, where a prepared
+  // statement would cost a DEALLOCATE (a round trip and a transaction) each
+  // time; the relay runs this after each wake and each poll.
+  sql_ << "SELECT id, CAST(message_id AS text), type, payload,"
+          " correlation_id, traceparent FROM outbox"
+          " WHERE published_at IS NULL"
+          " AND parked_at IS NULL"
+          " AND NOT (id BETWEEN :first AND :last)"
+          " ORDER BY id LIMIT :n",
+    soci::use(skip_first), soci::use(skip_last), soci::use(max_rows), soci::into(ids),
+    soci::into(message_ids), soci::into(types), soci::into(payloads), soci::into(correlations),
+    soci::into(traceparents);
   // SOCI leaves a one-element vector untouched when no row comes back.
-  if (!st.execute(true))
+  if (!sql_.got_data())
     return out;
   out.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i)

@@ -3,6 +3,7 @@
 #include "shared/http/problem.hpp"
 #include "shared/http/request.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -263,51 +264,93 @@ bool worker_pool::submit(std::function<void()> task) {
   std::lock_guard lock{mutex_};
   if (stopping_)
     return false;
+  if (!idle_.empty()) {
+    auto* worker = idle_.back();
+    idle_.pop_back();
+    worker->task = std::move(task);
+    worker->woken.notify_one();
+    return true;
+  }
   tasks_.push_back(std::move(task));
-  // Each idle thread takes one task; start another when they are too few.
-  if (tasks_.size() > idle_ && threads_.size() < max_) {
+  if (threads_.size() < max_) {
     try {
-      threads_.emplace_back([this] { work(); });
-      return true;
+      std::thread t{[this] { work(); }};
+      auto id = t.get_id();
+      threads_.emplace(id, std::move(t));
     } catch (const std::system_error&) {
-      // No thread now: the running ones take the task.
+      // No thread now: a running one takes the task when it is done.
     }
   }
-  ready_.notify_one();
   return true;
 }
 
 void worker_pool::stop() {
-  std::vector<std::thread> threads;
+  std::unordered_map<std::thread::id, std::thread> threads;
+  std::thread retired;
   {
     std::lock_guard lock{mutex_};
     stopping_ = true;
     threads.swap(threads_);
+    retired = std::move(retired_);
+    for (auto* worker : idle_)
+      worker->woken.notify_one();
   }
-  ready_.notify_all();
-  for (auto& t : threads)
+  for (auto& [id, t] : threads)
     t.join();
+  if (retired.joinable())
+    retired.join();
 }
 
 void worker_pool::work() {
   std::unique_lock lock{mutex_};
-  for (;;) {
-    ++idle_;
-    ready_.wait(lock, [this] { return !tasks_.empty() || stopping_; });
-    --idle_;
-    if (tasks_.empty())
-      return;
-    auto task = std::move(tasks_.front());
-    tasks_.pop_front();
+  std::function<void()> task;
+  while (wait_for_task(lock, task)) {
     lock.unlock();
     task();
+    task = nullptr;
     lock.lock();
   }
+  if (stopping_)
+    return; // stop() joins this thread
+  auto earlier = retire();
+  lock.unlock();
+  if (earlier.joinable())
+    earlier.join();
+}
+
+bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock, std::function<void()>& task) {
+  for (;;) {
+    if (!tasks_.empty()) {
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+      return true;
+    }
+    if (stopping_)
+      return false;
+    idle_worker me;
+    idle_.push_back(&me);
+    me.woken.wait_for(lock, idle_timeout_, [&] { return me.task || stopping_; });
+    if (me.task) { // submit took it off the stack
+      task = std::move(me.task);
+      return true;
+    }
+    idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
+    if (!stopping_ && threads_.size() > kept_)
+      return false;
+  }
+}
+
+std::thread worker_pool::retire() {
+  auto self = threads_.find(std::this_thread::get_id());
+  auto earlier = std::move(retired_);
+  retired_ = std::move(self->second);
+  threads_.erase(self);
+  return earlier;
 }
 
 gate::gate(const server_options& options, request_runner run, gate_hooks hooks)
   : options_(options), limits_(options.framing()), run_(std::move(run)), hooks_(std::move(hooks)),
-    workers_(options.max_connections) {
+    workers_(options.max_connections, options.workers_kept, options.worker_idle_timeout) {
   epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};

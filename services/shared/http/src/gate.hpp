@@ -56,10 +56,14 @@ struct gate_hooks {
   std::function<void(std::size_t open)> connections; // on every open and close
 };
 
-// Threads started as requests wait, up to `max`; they stay for later requests.
+// Threads started as requests wait, up to `max`. An idle thread waits on its
+// own, the most recently idle one takes the next task, so under light load the
+// same few threads serve and the rest stay idle: past `kept`, a thread idle
+// for `idle_timeout` ends, and a burst's threads (and their stacks) go away.
 class worker_pool {
 public:
-  explicit worker_pool(std::size_t max) : max_(max) {}
+  worker_pool(std::size_t max, std::size_t kept, std::chrono::milliseconds idle_timeout)
+    : max_(max), kept_(kept), idle_timeout_(idle_timeout) {}
   ~worker_pool() { stop(); }
 
   // False once stopping: the task will not run.
@@ -68,14 +72,25 @@ public:
   void stop();
 
 private:
+  struct idle_worker {
+    std::condition_variable woken;
+    std::function<void()> task; // given by submit
+  };
+
   void work();
+  // Under the lock: false when this thread is to end (stopping, or idle too long).
+  bool wait_for_task(std::unique_lock<std::mutex>& lock, std::function<void()>& task);
+  // Under the lock: this thread leaves the pool; returns the thread to join.
+  std::thread retire();
 
   std::size_t max_;
+  std::size_t kept_;
+  std::chrono::milliseconds idle_timeout_;
   std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::function<void()>> tasks_;
-  std::vector<std::thread> threads_;
-  std::size_t idle_ = 0;
+  std::deque<std::function<void()>> tasks_; // waiting for a busy thread to finish
+  std::vector<idle_worker*> idle_;         // a stack: the back is the most recent
+  std::unordered_map<std::thread::id, std::thread> threads_;
+  std::thread retired_; // the last thread that ended, joined by the next one or by stop
   bool stopping_ = false;
 };
 

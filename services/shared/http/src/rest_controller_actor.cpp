@@ -88,6 +88,14 @@ rest_config read_rest_config(actors::settings& s, std::uint16_t default_port) {
   if (o.request_read_timeout.count() <= 0)
     s.reject("HttpRequestReadTimeout", std::to_string(o.request_read_timeout.count()) + "ms",
              "must be positive");
+  o.workers_kept = size("HttpWorkersKept", o.workers_kept, 0, 65'536,
+                        "request workers kept when idle (default: the core count)");
+  o.worker_idle_timeout = s.duration("HttpWorkerIdleTimeout", o.worker_idle_timeout,
+                                     "how long a request worker past HttpWorkersKept stays "
+                                     "idle before it ends");
+  if (o.worker_idle_timeout.count() <= 0)
+    s.reject("HttpWorkerIdleTimeout", std::to_string(o.worker_idle_timeout.count()) + "ms",
+             "must be positive");
   c.request_timeout = s.duration("RequestTimeout", c.request_timeout,
                                  "deadline of a request's work (database, store); then 503");
   auto debug = s.choice("DebugSupervision", "loopback", {"off", "loopback", "on"},

@@ -30,7 +30,7 @@ struct rest_config {
 
 // HttpPort, HttpMaxConnections, HttpMaxBodyBytes, HttpMaxHeaderCount,
 // HttpMaxHeaderBytes, HttpRequestReadTimeout (server.hpp says what each
-// limit answers), RequestTimeout and DebugSupervision: the same names, grammar and limits in
+// limit answers), HttpWorkersKept, HttpWorkerIdleTimeout, RequestTimeout and DebugSupervision: the same names, grammar and limits in
 // every service.
 rest_config read_rest_config(actors::settings& s, std::uint16_t default_port);
 

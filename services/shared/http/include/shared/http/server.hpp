@@ -14,7 +14,8 @@
 //   (request_framing.hpp has the framing rules); a slow client holds no
 //   worker, so trickling connections cannot starve the others,
 // - complete requests are served by workers (one per request being
-//   answered, at most `max_connections`), TCP_NODELAY (without it keep-alive
+//   answered, at most `max_connections`; past `workers_kept`, a worker idle
+//   for `worker_idle_timeout` ends, so a burst's threads go away), TCP_NODELAY (without it keep-alive
 //   answers wait ~40 ms: 580 vs 25,000 req/s), keep-alive connections idle
 //   for `keep_alive_timeout` closed,
 // - a POST without a JSON content type -> 415 on routes that read a JSON
@@ -35,10 +36,12 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace shared::http {
@@ -52,6 +55,8 @@ struct server_options {
   std::size_t keep_alive_max_requests = 1'000'000;
   std::chrono::seconds keep_alive_timeout{5};
   std::chrono::milliseconds write_timeout{5'000}; // waiting for room to send
+  std::size_t workers_kept = std::max(1u, std::thread::hardware_concurrency()); // when idle
+  std::chrono::milliseconds worker_idle_timeout{5'000}; // then a worker past the kept ones ends
 
   framing_limits framing() const;
 };
