@@ -5,6 +5,9 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <algorithm>
+#include <numeric>
+
 namespace command {
 
 using soci::into;
@@ -80,23 +83,63 @@ caf::expected<bool> command_store::add_platform(const platform& p) {
 
 // One statement prepared for all rows: preparing it per row was most of the
 // time a sync of 150,000 platforms took (1.7 s of 1.8 s; now 0.26-0.45 s).
+std::vector<bool> command_store::insert_platforms(const std::vector<const platform*>& rows) {
+  std::vector<std::size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return rows[a]->id < rows[b]->id; });
+  std::vector<bool> added(rows.size());
+  platform row;
+  soci::transaction tx{db_};
+  soci::statement st = (db_.prepare << insert_platform_sql, use(row.id), use(row.name));
+  for (auto i : order) {
+    row = *rows[i];
+    st.execute(true);
+    added[i] = st.get_affected_rows() > 0;
+  }
+  tx.commit();
+  return added;
+}
+
 caf::expected<std::size_t> command_store::add_platforms(const std::vector<platform>& ps) {
-  for (auto& p : ps)
+  std::vector<const platform*> rows;
+  for (auto& p : ps) {
     if (auto refused = shared::sql::refuse_nul({p.name}))
       return std::move(*refused);
+    rows.push_back(&p);
+  }
   return shared::sql::refusing([&] {
-    std::size_t added = 0;
-    platform row;
-    soci::transaction tx{db_};
-    soci::statement st = (db_.prepare << insert_platform_sql, use(row.id), use(row.name));
-    for (auto& p : ps) {
-      row = p;
-      st.execute(true);
-      added += st.get_affected_rows() > 0 ? 1 : 0;
-    }
-    tx.commit();
-    return added;
+    auto added = insert_platforms(rows);
+    return static_cast<std::size_t>(std::count(added.begin(), added.end(), true));
   });
+}
+
+std::vector<platform_write> command_store::add_each(const std::vector<platform>& ps) {
+  std::vector<platform_write> out(ps.size());
+  std::vector<const platform*> rows;
+  std::vector<std::size_t> at; // rows[k] is ps[at[k]]
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    if (auto refused = shared::sql::refuse_nul({ps[i].name})) {
+      out[i].refused = std::move(*refused);
+      continue;
+    }
+    rows.push_back(&ps[i]);
+    at.push_back(i);
+  }
+  if (auto added = shared::sql::refusing([&] { return insert_platforms(rows); })) {
+    for (std::size_t k = 0; k < rows.size(); ++k)
+      out[at[k]].added = (*added)[k];
+    return out;
+  }
+  // The database refused one of them and nothing was written: a platform
+  // at a time tells which (rare: values are checked above).
+  for (auto i : at) {
+    if (auto added = add_platform(ps[i]))
+      out[i].added = *added;
+    else
+      out[i].refused = std::move(added.error());
+  }
+  return out;
 }
 
 std::vector<platform> command_store::platforms() {
