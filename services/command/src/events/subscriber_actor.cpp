@@ -28,6 +28,10 @@ using namespace std::chrono_literals;
 
 const std::string name = "command.subscriber";
 
+// One batch commits while the next one gathers (and is sent, so that it is
+// next in the store's mailbox).
+constexpr unsigned max_batches_in_flight = 2;
+
 void declare_topology(amqp::connection& c, const subscriber_config& config) {
   amqp::declare_trigger(c, config.broker);
   c.declare_exchange(dead_letter_exchange(config));
@@ -63,11 +67,9 @@ public:
   }
 
 private:
-  // Whatever has arrived, up to the prefetch, goes to the processor as one
-  // batch (one transaction): waits only when nothing is in flight, and then
-  // only for the first delivery, so a lone event goes alone, at once.
+  // Reads whatever has arrived, up to the prefetch; waits only when nothing
+  // is in flight, and then only for the first delivery.
   void take_deliveries() {
-    std::vector<event_delivery> batch;
     while (!stopping_ && in_flight_.size() < config_.prefetch) {
       auto d = conn_.next(in_flight_.empty() ? config_.poll : 0ms);
       if (!d)
@@ -76,10 +78,20 @@ private:
       auto trace = actors::trace::child_of(d->props.headers["traceparent"]);
       in_flight_.track(d->delivery_tag,
                        {std::move(d->props.correlation_id), trace.traceparent()});
-      batch.push_back({d->delivery_tag, std::move(d->body)});
+      waiting_.push_back({d->delivery_tag, std::move(d->body)});
     }
-    if (!batch.empty())
-      self_->send(processor_, process_atom::value, std::move(batch));
+    dispatch();
+  }
+
+  // What waits goes to the processor as one batch (one transaction) unless
+  // two batches are there already: then it grows while they commit, so the
+  // batches grow with the store's commit time, and a lone event goes at once.
+  void dispatch() {
+    if (waiting_.empty() || batches_in_flight_ >= max_batches_in_flight)
+      return;
+    self_->send(processor_, process_atom::value, std::move(waiting_));
+    waiting_.clear();
+    ++batches_in_flight_;
   }
 
   // Waits briefly for the first result when events are in flight, then
@@ -88,7 +100,11 @@ private:
     auto wait = in_flight_.empty() ? 0ms : 5ms;
     for (bool more = true; more; wait = 0ms)
       self_->receive(
-        [&](std::vector<event_result>& rs) { settle(rs); },
+        [&](std::vector<event_result>& rs) {
+          --batches_in_flight_;
+          settle(rs);
+          dispatch();
+        },
         [&](caf::error& err) {
           throw std::runtime_error("event processor failed: " + actors::describe(err));
         },
@@ -119,8 +135,13 @@ private:
     lines.flush();
     for (auto tag : rejected)
       conn_.reject(tag, false);
-    if (auto last = in_flight_.take_ackable())
+    auto last = in_flight_.take_ackable();
+    if (last)
       conn_.ack(*last, true);
+    actors::log::debug(name, "batch_settled", {{"events", results.size()},
+                                               {"rejected", rejected.size()},
+                                               {"acked_up_to", last.value_or(0)},
+                                               {"in_flight", in_flight_.size()}});
     for (auto& r : results)
       events_.inc({to_string(r.outcome)});
   }
@@ -164,7 +185,9 @@ private:
   event_processor_actor processor_;
   shared::metrics::counter_family& events_;
   amqp::connection conn_;
-  delivery_tracker in_flight_;
+  delivery_tracker in_flight_;            // read and not yet settled: waiting_ and sent
+  std::vector<event_delivery> waiting_;   // read, for the next batch
+  unsigned batches_in_flight_ = 0;
   bool stopping_ = false;
 };
 

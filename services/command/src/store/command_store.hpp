@@ -61,9 +61,8 @@ public:
 private:
   bool postgres() const;
   bool insert_platform(const platform& p);
-  // In one transaction, in id order (replicas writing overlapping batches
-  // lock the rows in the same order: no deadlock); whether each was new.
-  std::vector<bool> insert_platforms(const std::vector<const platform*>& rows);
+  // In one transaction; whether each was new.
+  std::vector<bool> insert_platforms(std::vector<const platform*> rows);
 
   soci::session& db_;
 };
