@@ -103,7 +103,7 @@ TEST(command_store_postgres, a_value_postgresql_refuses_is_an_error_value_and_th
   EXPECT_EQ(s.add_command(1, {"h", "c"})->platform_id, 1);
 }
 
-TEST(command_store_postgres, a_value_only_postgresql_refuses_leaves_add_each_with_the_others_written) {
+TEST(command_store_postgres, a_value_postgresql_refuses_in_add_each_leaves_the_others_written) {
   auto db = fresh_postgres();
   command_store s{*db};
   s.migrate();

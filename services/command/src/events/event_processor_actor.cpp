@@ -78,7 +78,8 @@ event_processor(event_processor_actor::stateful_pointer<event_processor_state> s
       auto rp = self->make_response_promise<std::vector<event_result>>();
       auto results = std::move(parsed.results);
       auto at = std::move(parsed.at);
-      self->request(store, config.repository_timeout, apply_atom::value, std::move(parsed.platforms))
+      auto timeout = config.repository_timeout;
+      self->request(store, timeout, apply_atom::value, std::move(parsed.platforms))
         .then(
           [=](const std::vector<platform_write>& written) mutable {
             if (written.size() != at.size()) {
