@@ -145,14 +145,34 @@ context_scope::~context_scope() {
   context = std::move(previous_);
 }
 
+namespace {
+
+// Whole lines, so that lines of different threads never interleave.
+void put(std::string_view lines) {
+  std::lock_guard guard{output_mutex};
+  std::fwrite(lines.data(), 1, lines.size(), stdout);
+  std::fflush(stdout);
+}
+
+} // namespace
+
 void write(level lvl, std::string_view actor, std::string_view event,
            std::span<const field> fields) {
-  if (!enabled(lvl))
+  if (enabled(lvl))
+    put(format(lvl, actor, event, fields));
+}
+
+void batch::add(level lvl, std::string_view actor, std::string_view event,
+                std::span<const field> fields) {
+  if (enabled(lvl))
+    lines_ += format(lvl, actor, event, fields);
+}
+
+void batch::flush() {
+  if (lines_.empty())
     return;
-  auto line = format(lvl, actor, event, fields);
-  std::lock_guard guard{output_mutex};
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
+  put(lines_);
+  lines_.clear();
 }
 
 } // namespace actors::log

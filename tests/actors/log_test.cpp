@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+
 using namespace std::chrono_literals;
 namespace log = actors::log;
 
@@ -33,4 +36,27 @@ TEST(log, levels_parse_and_filter) {
   EXPECT_FALSE(log::enabled(log::level::info));
   EXPECT_TRUE(log::enabled(log::level::error));
   log::set_level(log::level::info);
+}
+
+TEST(log, a_batch_writes_its_lines_together_when_flushed_and_skips_disabled_levels) {
+  log::field tag[] = {{"delivery_tag", 1}};
+  log::field next[] = {{"delivery_tag", 2}};
+  testing::internal::CaptureStdout();
+  {
+    log::batch lines;
+    lines.add(log::level::info, "command.subscriber", "event_applied", tag);
+    lines.add(log::level::debug, "command.subscriber", "event_duplicate", next);
+    lines.add(log::level::info, "command.subscriber", "event_applied", next);
+    std::fflush(stdout);
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), "") << "nothing before the flush";
+    testing::internal::CaptureStdout();
+  } // flushed by the destructor
+  auto out = testing::internal::GetCapturedStdout();
+  auto first = out.find("event=event_applied delivery_tag=1\n");
+  auto second = out.find("event=event_applied delivery_tag=2\n");
+  EXPECT_NE(first, std::string::npos) << out;
+  EXPECT_NE(second, std::string::npos) << out;
+  EXPECT_LT(first, second) << out;
+  EXPECT_EQ(out.find("event_duplicate"), std::string::npos) << "debug is below info: " << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
 }

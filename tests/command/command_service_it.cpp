@@ -1153,6 +1153,35 @@ TEST(command_service, two_replicas_on_one_database_share_the_queue_and_lose_noth
   b->stop();
 }
 
+// Events that arrived together commit together (one transaction a batch) and
+// are acked in runs; each keeps its line, and none is left unacked.
+TEST(command_service, events_queued_before_the_start_commit_in_batches_and_every_one_is_acked) {
+  grpc_platforms grpc;
+  command_service svc{"cmd-it-batches", grpc.port(), {"--LogLevel=debug"}};
+  svc.stop();
+  publish(events_from(1, 500));
+  svc.start();
+  ASSERT_TRUE(eventually([&] { return svc.platform_count() == 500; }, 10s)) << svc.platform_count();
+  EXPECT_EQ(svc.platform_ids(), ids_from_1_to(500));
+  EXPECT_EQ(lines_with(svc, "event=event_applied"), 500u) << "each event keeps its line";
+  std::size_t batches = 0;
+  std::size_t events = 0;
+  for (auto& line : svc.process().lines())
+    if (auto at = line.find("event=batch_settled events="); at != std::string::npos) {
+      ++batches;
+      events += std::stoul(line.substr(at + 27));
+    }
+  EXPECT_EQ(events, 500u);
+  EXPECT_GT(batches, 0u);
+  EXPECT_LT(batches, 250u) << "500 events queued before the start go in batches, not one by one";
+  svc.stop();
+  svc.start(); // its in-memory store starts empty: a redelivery would be applied again
+  const std::string applied = R"(command_events_total{outcome="applied"})";
+  EXPECT_FALSE(eventually([&] { return svc.metric(applied) > 0; }, 1s))
+    << "every delivery was acked before the stop";
+  svc.stop();
+}
+
 // RabbitMQAddresses: with RabbitMQHost:RabbitMQPort unreachable (a cluster
 // node that died), the subscriber connects to the next address.
 TEST(command_service, the_next_of_rabbitmq_addresses_is_used_when_the_first_broker_is_unreachable) {

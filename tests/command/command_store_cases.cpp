@@ -18,6 +18,51 @@ TEST_P(command_store_cases, add_platforms_counts_only_new_ones) {
   EXPECT_EQ(store.platforms(), (std::vector<platform>{{1, "a"}, {2, "b"}, {3, "c"}}));
 }
 
+TEST_P(command_store_cases, add_each_tells_each_platform_in_the_order_given) {
+  store.add_platform({2, "b"});
+  auto out = store.add_each({{3, "c"}, {2, "b again"}, {1, "a"}, {3, "c again"}});
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_TRUE(out[0].added);
+  EXPECT_FALSE(out[1].added) << "already there";
+  EXPECT_TRUE(out[2].added);
+  EXPECT_FALSE(out[3].added) << "the same id earlier in the batch";
+  for (auto& o : out)
+    EXPECT_FALSE(o.refused);
+  EXPECT_EQ(store.platforms(), (std::vector<platform>{{1, "a"}, {2, "b"}, {3, "c"}}));
+  EXPECT_TRUE(store.add_each({}).empty());
+}
+
+TEST_P(command_store_cases, add_each_of_platforms_all_there_adds_none) {
+  store.add_platforms({{1, "a"}, {2, "b"}});
+  auto out = store.add_each({{2, "b"}, {1, "a"}});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FALSE(out[0].added);
+  EXPECT_FALSE(out[1].added);
+}
+
+TEST_P(command_store_cases, names_with_quotes_backslashes_braces_and_null_round_trip_in_a_batch) {
+  std::vector<platform> odd{{1, R"(say "hi")"}, {2, R"(C:\dir\)"}, {3, "{a,b}"},
+                            {4, "NULL"},        {5, ""},            {6, "a, b"},
+                            {7, "\"\\"},        {8, "Ünï ✓"},       {9, " padded "}};
+  auto out = store.add_each(odd);
+  for (auto& o : out)
+    EXPECT_TRUE(o.added);
+  EXPECT_EQ(store.platforms(), odd);
+}
+
+TEST_P(command_store_cases, add_each_leaves_a_refused_platform_out_and_keeps_the_others) {
+  using namespace std::string_literals;
+  auto out = store.add_each({{1, "a"}, {2, "Dock\0er"s}, {3, "c"}});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].added);
+  EXPECT_FALSE(out[1].added);
+  ASSERT_TRUE(out[1].refused);
+  EXPECT_EQ(actors::kind_of(out[1].refused), actors::error_kind::invalid);
+  EXPECT_TRUE(out[2].added);
+  EXPECT_FALSE(out[0].refused);
+  EXPECT_EQ(store.platforms(), (std::vector<platform>{{1, "a"}, {3, "c"}}));
+}
+
 TEST_P(command_store_cases, commands_belong_to_their_platform) {
   store.add_platforms({{1, "a"}, {2, "b"}});
   auto c1 = store.add_command(1, {"build", "docker build ."});

@@ -102,3 +102,23 @@ TEST(command_store_postgres, a_value_postgresql_refuses_is_an_error_value_and_th
   EXPECT_EQ(s.add_platform({5, "after"}), true) << "the same session serves on";
   EXPECT_EQ(s.add_command(1, {"h", "c"})->platform_id, 1);
 }
+
+TEST(command_store_postgres, a_value_postgresql_refuses_in_add_each_leaves_the_others_written) {
+  auto db = fresh_postgres();
+  command_store s{*db};
+  s.migrate();
+  ASSERT_EQ(s.add_platform({1, "a"}), true);
+  // Passes the store's own checks; PostgreSQL refuses it inside the batch.
+  auto out = s.add_each({{3, "fine"}, {4, "\xc3\x28"}, {1, "a again"}, {5, "also fine"}});
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_TRUE(out[0].added);
+  EXPECT_FALSE(out[1].added);
+  ASSERT_TRUE(out[1].refused);
+  EXPECT_EQ(actors::kind_of(out[1].refused), actors::error_kind::invalid);
+  EXPECT_NE(actors::describe(out[1].refused).find("SQLSTATE 22021"), std::string::npos)
+    << actors::describe(out[1].refused);
+  EXPECT_FALSE(out[2].added) << "already there";
+  EXPECT_FALSE(out[2].refused);
+  EXPECT_TRUE(out[3].added);
+  EXPECT_EQ(s.platforms(), (std::vector<platform>{{1, "a"}, {3, "fine"}, {5, "also fine"}}));
+}

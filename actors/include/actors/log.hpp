@@ -67,6 +67,24 @@ std::string format(level lvl, std::string_view actor, std::string_view event,
 void write(level lvl, std::string_view actor, std::string_view event,
            std::span<const field> fields);
 
+// Lines formatted as they are added (time, level and this thread's context
+// then) and written together with one write by flush() or the destructor:
+// one system call for a batch of events that each keep their line.
+class batch {
+public:
+  batch() = default;
+  ~batch() { flush(); }
+  batch(const batch&) = delete;
+  batch& operator=(const batch&) = delete;
+
+  void add(level lvl, std::string_view actor, std::string_view event,
+           std::span<const field> fields);
+  void flush();
+
+private:
+  std::string lines_;
+};
+
 inline void write(level lvl, std::string_view actor, std::string_view event,
                   std::initializer_list<field> fields = {}) {
   write(lvl, actor, event, std::span<const field>{fields.begin(), fields.size()});

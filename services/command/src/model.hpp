@@ -27,6 +27,12 @@ struct command_record {
   std::string command_line;
 };
 
+// What became of one platform of a batch the store wrote together.
+struct platform_write {
+  bool added = false; // false: it was already there, or it was refused
+  caf::error refused; // set when the store refused its values (kind invalid)
+};
+
 inline bool operator==(const platform& a, const platform& b) {
   return a.id == b.id && a.name == b.name;
 }
@@ -38,6 +44,10 @@ inline bool operator==(const command_record& a, const command_record& b) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, platform& x) {
   return f(caf::meta::type_name("platform"), x.id, x.name);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, platform_write& x) {
+  return f(caf::meta::type_name("platform_write"), x.added, x.refused);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, command_input& x) {
@@ -66,6 +76,7 @@ caf::error unknown_platform(std::int32_t id);
 caf::error unknown_command(std::int32_t platform_id, std::int32_t command_id);
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using process_atom = caf::atom_constant<caf::atom("process")>;
 using sync_atom = caf::atom_constant<caf::atom("sync")>;

@@ -1,6 +1,7 @@
 #include "events/delivery_tracker.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace command {
 
@@ -9,13 +10,26 @@ void delivery_tracker::track(std::uint64_t delivery_tag, delivery_origin origin,
   in_flight_.emplace(delivery_tag, flight{at, std::move(origin)});
 }
 
-std::optional<delivery_origin> delivery_tracker::settle(std::uint64_t delivery_tag) {
+std::optional<delivery_origin> delivery_tracker::settle(std::uint64_t delivery_tag,
+                                                        settlement how) {
   auto f = in_flight_.find(delivery_tag);
   if (f == in_flight_.end())
     return std::nullopt;
   auto origin = std::move(f->second.origin);
   in_flight_.erase(f);
+  if (how == settlement::ack)
+    to_ack_.insert(delivery_tag);
   return origin;
+}
+
+std::optional<std::uint64_t> delivery_tracker::take_ackable() {
+  // Settled ones below the oldest delivery in flight (all when none is).
+  auto end = in_flight_.empty() ? to_ack_.end() : to_ack_.lower_bound(in_flight_.begin()->first);
+  if (end == to_ack_.begin())
+    return std::nullopt;
+  auto last = *std::prev(end);
+  to_ack_.erase(to_ack_.begin(), end);
+  return last;
 }
 
 std::optional<std::string> delivery_tracker::overdue(clock::time_point now) const {

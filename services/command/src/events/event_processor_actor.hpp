@@ -1,7 +1,8 @@
 #pragma once
-// command.event_processor: turns one event body from the bus into its effect
-// on the store and reports what happened, so that the subscriber acks only
-// what is committed and dead-letters what can never be processed.
+// command.event_processor: turns the event bodies the subscriber took from the
+// bus together into their effect on the store, in one transaction, and
+// reports what happened to each, so that the subscriber acks only what is
+// committed and dead-letters what can never be processed.
 #include "config.hpp"
 #include "model.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace command {
 
@@ -34,9 +36,21 @@ typename Inspector::result_type inspect(Inspector& f, event_result& x) {
   return f(caf::meta::type_name("event_result"), x.delivery_tag, x.outcome, x.detail);
 }
 
-// A store failure (not a refusal) answers with an error instead of a result.
+struct event_delivery {
+  std::uint64_t delivery_tag = 0;
+  std::string body;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_delivery& x) {
+  return f(caf::meta::type_name("event_delivery"), x.delivery_tag, x.body);
+}
+
+// A result per delivery, in the order given. A store failure (not a
+// refusal) answers the whole batch with an error instead: nothing of it is
+// acked, and it comes back redelivered.
 using event_processor_actor = caf::typed_actor<
-  caf::replies_to<process_atom, std::uint64_t, std::string>::with<event_result>>;
+  caf::replies_to<process_atom, std::vector<event_delivery>>::with<std::vector<event_result>>>;
 
 caf::actor spawn_event_processor(caf::actor_system& sys, event_processor_config config,
                                  actors::handle repository);

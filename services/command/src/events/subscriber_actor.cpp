@@ -28,6 +28,10 @@ using namespace std::chrono_literals;
 
 const std::string name = "command.subscriber";
 
+// One batch commits while the next one gathers (and is sent, so that it is
+// next in the store's mailbox).
+constexpr unsigned max_batches_in_flight = 2;
+
 void declare_topology(amqp::connection& c, const subscriber_config& config) {
   amqp::declare_trigger(c, config.broker);
   c.declare_exchange(dead_letter_exchange(config));
@@ -63,17 +67,31 @@ public:
   }
 
 private:
+  // Reads whatever has arrived, up to the prefetch; waits only when nothing
+  // is in flight, and then only for the first delivery.
   void take_deliveries() {
     while (!stopping_ && in_flight_.size() < config_.prefetch) {
       auto d = conn_.next(in_flight_.empty() ? config_.poll : 0ms);
       if (!d)
-        return;
+        break;
       // This service's span of the trace the event carries (or of a new one).
       auto trace = actors::trace::child_of(d->props.headers["traceparent"]);
       in_flight_.track(d->delivery_tag,
                        {std::move(d->props.correlation_id), trace.traceparent()});
-      self_->send(processor_, process_atom::value, d->delivery_tag, std::move(d->body));
+      waiting_.push_back({d->delivery_tag, std::move(d->body)});
     }
+    dispatch();
+  }
+
+  // What waits goes to the processor as one batch (one transaction) unless
+  // two batches are there already: then it grows while they commit, so the
+  // batches grow with the store's commit time, and a lone event goes at once.
+  void dispatch() {
+    if (waiting_.empty() || batches_in_flight_ >= max_batches_in_flight)
+      return;
+    self_->send(processor_, process_atom::value, std::move(waiting_));
+    waiting_.clear();
+    ++batches_in_flight_;
   }
 
   // Waits briefly for the first result when events are in flight, then
@@ -82,7 +100,11 @@ private:
     auto wait = in_flight_.empty() ? 0ms : 5ms;
     for (bool more = true; more; wait = 0ms)
       self_->receive(
-        [&](event_result& r) { settle(r); },
+        [&](std::vector<event_result>& rs) {
+          --batches_in_flight_;
+          settle(rs);
+          dispatch();
+        },
         [&](caf::error& err) {
           throw std::runtime_error("event processor failed: " + actors::describe(err));
         },
@@ -93,26 +115,42 @@ private:
         caf::after(wait) >> [&] { more = false; });
   }
 
-  void settle(const event_result& r) {
-    auto origin = in_flight_.settle(r.delivery_tag);
-    if (!origin)
-      throw std::runtime_error("a result for delivery " + std::to_string(r.delivery_tag)
-                               + ", which is not in flight");
-    // The line first: a process killed between the two then leaves a line
-    // and a redelivery, never an acked event that no line tells of (the
+  void settle(const std::vector<event_result>& results) {
+    std::vector<std::uint64_t> rejected;
+    actors::log::batch lines;
+    for (auto& r : results) {
+      auto rejects = r.outcome == event_outcome::rejected;
+      auto origin = in_flight_.settle(r.delivery_tag, rejects ? delivery_tracker::settlement::reject
+                                                              : delivery_tracker::settlement::ack);
+      if (!origin)
+        throw std::runtime_error("a result for delivery " + std::to_string(r.delivery_tag)
+                                 + ", which is not in flight");
+      log_outcome(lines, r, *origin);
+      if (rejects)
+        rejected.push_back(r.delivery_tag);
+    }
+    // The lines first: a process killed before the acks then leaves lines
+    // and redeliveries, never an acked event that no line tells of (the
     // chaos run counts deliveries from these lines).
-    log_outcome(r, *origin);
-    if (r.outcome == event_outcome::rejected)
-      conn_.reject(r.delivery_tag, false);
-    else
-      conn_.ack(r.delivery_tag);
-    events_.inc({to_string(r.outcome)});
+    lines.flush();
+    for (auto tag : rejected)
+      conn_.reject(tag, false);
+    auto last = in_flight_.take_ackable();
+    if (last)
+      conn_.ack(*last, true);
+    actors::log::debug(name, "batch_settled", {{"events", results.size()},
+                                               {"rejected", rejected.size()},
+                                               {"acked_up_to", last.value_or(0)},
+                                               {"in_flight", in_flight_.size()}});
+    for (auto& r : results)
+      events_.inc({to_string(r.outcome)});
   }
 
   // One line per event, carrying the request id that came with it (the
   // AMQP correlation_id) and the request's trace_id (the traceparent header),
   // so that a request can be followed into this log.
-  void log_outcome(const event_result& r, const delivery_origin& origin) {
+  void log_outcome(actors::log::batch& lines, const event_result& r,
+                   const delivery_origin& origin) {
     auto [level, event] = line_for(r.outcome);
     if (!actors::log::enabled(level))
       return;
@@ -123,7 +161,7 @@ private:
       fields.emplace_back("queue", dead_letter_queue(config_));
     if (!request_id.empty())
       fields.emplace_back("request_id", request_id);
-    actors::log::write(level, name, event, fields);
+    lines.add(level, name, event, fields);
   }
 
   static std::pair<actors::log::level, const char*> line_for(event_outcome outcome) {
@@ -147,7 +185,9 @@ private:
   event_processor_actor processor_;
   shared::metrics::counter_family& events_;
   amqp::connection conn_;
-  delivery_tracker in_flight_;
+  delivery_tracker in_flight_;            // read and not yet settled: waiting_ and sent
+  std::vector<event_delivery> waiting_;   // read, for the next batch
+  unsigned batches_in_flight_ = 0;
   bool stopping_ = false;
 };
 
@@ -169,8 +209,10 @@ void subscriber(caf::blocking_actor* self, subscriber_config config, actors::han
     actors::log::info(name, "consuming", {{"broker", c.peer()}, {"queue", config.queue},
                                           {"exchange", config.broker.exchange},
                                           {"prefetch", config.prefetch}});
-    // A gap may have opened while we were away: let the sync close it.
-    caf::anon_send(platform_sync.actor(), sync_atom::value);
+    // A gap may have opened while we were away: let the sync close it. The
+    // first connect was not away: the sync at start covers it.
+    if (status->connected_before.exchange(true))
+      caf::anon_send(platform_sync.actor(), sync_atom::value);
     c.run();
     set_consuming(false);
   } catch (const std::exception& e) {

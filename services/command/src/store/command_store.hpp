@@ -42,6 +42,10 @@ public:
   // In one transaction (one refused platform: none is added); returns how
   // many were new.
   caf::expected<std::size_t> add_platforms(const std::vector<platform>& ps);
+  // Each platform's outcome, in the order given: the ones whose values the
+  // store accepts commit together in one transaction; a refused one is left
+  // out, with its error, and does not hold the others back.
+  std::vector<platform_write> add_each(const std::vector<platform>& ps);
 
   std::vector<platform> platforms();
   bool has_platform(std::int32_t id);
@@ -57,6 +61,8 @@ public:
 private:
   bool postgres() const;
   bool insert_platform(const platform& p);
+  // In one transaction; whether each was new.
+  std::vector<bool> insert_platforms(std::vector<const platform*> rows);
 
   soci::session& db_;
 };

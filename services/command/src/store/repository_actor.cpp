@@ -31,18 +31,21 @@ repository(repository_actor::stateful_pointer<repository_state> self, const std:
   return {
     // Refused values come back as the store's error: the caller's answer,
     // while this actor and its session keep serving.
-    [=](add_atom, const platform& p) -> caf::result<bool> {
-      auto added = self->state.store->add_platform(p);
-      if (added && *added && self->state.view)
-        self->state.view->add_platform(p);
-      return added;
-    },
     [=](add_atom, const std::vector<platform>& ps) -> caf::result<std::size_t> {
       auto added = self->state.store->add_platforms(ps);
       if (added && *added > 0 && self->state.view)
         for (auto& p : ps)
           self->state.view->add_platform(p);
       return added;
+    },
+    // The platforms of a batch of events: one transaction, an outcome each.
+    [=](apply_atom, const std::vector<platform>& ps) {
+      auto out = self->state.store->add_each(ps);
+      if (self->state.view)
+        for (std::size_t i = 0; i < ps.size(); ++i)
+          if (out[i].added)
+            self->state.view->add_platform(ps[i]);
+      return out;
     },
     [=](add_atom, std::int32_t platform_id,
         const command_input& in) -> caf::result<command_record> {

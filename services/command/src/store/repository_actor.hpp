@@ -20,8 +20,8 @@ class session;
 namespace command {
 
 using repository_actor = caf::typed_actor<
-  caf::replies_to<add_atom, platform>::with<bool>,                         // true if new
   caf::replies_to<add_atom, std::vector<platform>>::with<std::size_t>,     // how many new
+  caf::replies_to<apply_atom, std::vector<platform>>::with<std::vector<platform_write>>, // each
   caf::replies_to<add_atom, std::int32_t, command_input>::with<command_record>, // or unknown_platform
   caf::replies_to<caf::get_atom>::with<std::vector<platform>>,
   caf::replies_to<caf::get_atom, std::int32_t>::with<std::vector<command_record>>,

@@ -274,9 +274,10 @@ std::optional<delivery> connection::next(std::chrono::milliseconds timeout) {
   return d;
 }
 
-void connection::ack(std::uint64_t delivery_tag) {
-  if (auto s = amqp_basic_ack(conn_, channel, delivery_tag, 0); s != AMQP_STATUS_OK)
-    fail("basic.ack", std::to_string(delivery_tag), amqp_error_string2(s));
+void connection::ack(std::uint64_t delivery_tag, bool multiple) {
+  if (auto s = amqp_basic_ack(conn_, channel, delivery_tag, multiple); s != AMQP_STATUS_OK)
+    fail("basic.ack", std::to_string(delivery_tag).append(multiple ? " (multiple)" : ""),
+         amqp_error_string2(s));
 }
 
 void connection::reject(std::uint64_t delivery_tag, bool requeue) {

@@ -162,7 +162,9 @@ public:
   std::string consume(const std::string& queue);
   // The next delivery, or nullopt when none arrives within `timeout`.
   std::optional<delivery> next(std::chrono::milliseconds timeout);
-  void ack(std::uint64_t delivery_tag);
+  // multiple=true acks every unsettled delivery of the channel up to and
+  // including `delivery_tag` in one frame (rejected ones are settled already).
+  void ack(std::uint64_t delivery_tag, bool multiple = false);
   // requeue=false sends it to the queue's dead-letter exchange (or drops it).
   void reject(std::uint64_t delivery_tag, bool requeue);
 
