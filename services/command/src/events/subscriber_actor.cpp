@@ -31,11 +31,11 @@ const std::string name = "command.subscriber";
 void declare_topology(amqp::connection& c, const subscriber_config& config) {
   amqp::declare_trigger(c, config.broker);
   c.declare_exchange(dead_letter_exchange(config));
-  c.declare_queue(dead_letter_queue(config));
+  amqp::declare_durable_queue(c, config.broker, dead_letter_queue(config));
   c.bind_queue(dead_letter_queue(config), dead_letter_exchange(config));
   amqp::queue_options queue;
   queue.dead_letter_exchange = dead_letter_exchange(config);
-  c.declare_queue(config.queue, queue);
+  amqp::declare_durable_queue(c, config.broker, config.queue, queue);
   c.bind_queue(config.queue, config.broker.exchange);
 }
 
@@ -168,6 +168,7 @@ void subscriber(caf::blocking_actor* self, subscriber_config config, actors::han
     set_consuming(true);
     actors::log::info(name, "consuming", {{"broker", c.peer()}, {"queue", config.queue},
                                           {"exchange", config.broker.exchange},
+                                          {"queue_type", amqp::to_string(config.broker.queues)},
                                           {"prefetch", config.prefetch}});
     // A gap may have opened while we were away: let the sync close it.
     caf::anon_send(platform_sync.actor(), sync_atom::value);
