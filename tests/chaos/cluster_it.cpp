@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <regex>
@@ -107,6 +108,19 @@ std::string queue_line(const std::string& listing, const std::string& name) {
   return {};
 }
 
+// The nodes' own logs outlive the run only when it failed: in
+// cluster_it-logs/ beside the binary's working directory.
+void keep_node_logs(support::rabbitmq_cluster& cluster) {
+  std::filesystem::path kept = "cluster_it-logs";
+  std::filesystem::create_directories(kept);
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    auto log = cluster.node(i).log_file();
+    std::filesystem::copy_file(log, kept / log.filename(),
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+  std::cerr << "cluster: the nodes' logs are in " << std::filesystem::absolute(kept) << '\n';
+}
+
 } // namespace
 
 TEST(cluster, one_node_sigkilled_at_a_time_under_load_loses_no_confirmed_event) {
@@ -190,14 +204,22 @@ TEST(cluster, one_node_sigkilled_at_a_time_under_load_loses_no_confirmed_event) 
       lost += it == seen.end() ? 1 : 0;
       redelivered += it != seen.end() && it->second > 1 ? 1 : 0;
     }
+    auto platform_lines = platforms.process().lines();
     std::cerr << "cluster: " << expected.size() << " platforms created, "
               << expected.size() - lost << " events delivered, lost " << lost << ", "
               << redelivered << " delivered more than once (applied as repeats), "
-              << load.other_answers() << " answers other than 201; run took "
+              << load.other_answers() << " answers other than 201; the relay reconnected "
+              << std::count_if(platform_lines.begin(), platform_lines.end(),
+                               [](const std::string& line) {
+                                 return line.find("event=events_nacked") != std::string::npos;
+                               })
+              << " times after nacks; run took "
               << ms(clock_type::now() - started) << " ms\n";
     EXPECT_EQ(lost, 0u) << "confirmed events lost";
     auto stored = commands.platform_ids();
     for (int id : expected)
       EXPECT_TRUE(stored.count(id)) << "platform " << id << " not in the command store";
   }
+  if (HasFailure())
+    keep_node_logs(cluster);
 }

@@ -801,6 +801,8 @@ std::string rabbitmq_server::ctl(const std::vector<std::string>& args) const {
 
 void rabbitmq_server::sync_definitions() const { ctl({"eval", "mnesia:sync_log()."}); }
 
+fs::path rabbitmq_server::log_file() const { return dir_ / "log" / (node_name() + ".log"); }
+
 std::string rabbitmq_server::node_name() const {
   if (!options_.node_name.empty())
     return options_.node_name;
@@ -898,7 +900,7 @@ void rabbitmq_server::wait_until_ready() {
 
 std::string rabbitmq_server::describe_failure(const std::string& what) const {
   return what + " [" + dir_.string() + "]\n" + tail_of(dir_ / "server.log") +
-         tail_of(dir_ / "log" / (node_name() + ".log"));
+         tail_of(log_file());
 }
 
 // ---- rabbitmq_cluster ----------------------------------------------------------------

@@ -130,6 +130,7 @@ public:
 
   std::string node_name() const;
   int epmd_port() const { return epmd_port_; }
+  std::filesystem::path log_file() const; // the node's own log
 
 private:
   std::vector<std::string> environment() const;

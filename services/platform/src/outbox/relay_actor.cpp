@@ -156,6 +156,19 @@ void tell_unroutable(relay_actor self, const relay_config& cfg,
   }
 }
 
+// Nacked rows stay pending and go out again, on a new channel: a quorum
+// queue nacks what its leader did not take, and a RabbitMQ 3.10 channel
+// opened while the queue elects a new leader (its node SIGKILLed) keeps
+// sending to the dead one, nacking every publish until that node returns
+// (cluster_it: 37 s); a new channel finds the new leader. Batches still in
+// flight go out again too (at least once).
+void reconnect_after_nacks(relay_actor self, const relay_config& cfg, std::size_t nacked) {
+  actors::log::warn(self->state.name, "events_nacked",
+                    {{"events", nacked}, {"broker", self->state.broker->peer()},
+                     {"action", "publishing them again on a new connection"}});
+  connect(self, cfg);
+}
+
 // Waits for the oldest batch's confirms and marks what the broker took.
 // False when they did not come because the broker blocks us (a resource
 // alarm): the batch stays in flight and the next round waits again.
@@ -181,6 +194,8 @@ bool settle_oldest(relay_actor self, const relay_config& cfg) {
   actors::log::debug(st.name, "batch_confirmed",
                      {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked.size()},
                       {"returned", out.returned.size()}});
+  if (!out.nacked.empty())
+    reconnect_after_nacks(self, cfg, out.nacked.size());
   return true;
 }
 
