@@ -160,8 +160,9 @@ void tell_unroutable(relay_actor self, const relay_config& cfg,
 // queue nacks what its leader did not take, and a RabbitMQ 3.10 channel
 // opened while the queue elects a new leader (its node SIGKILLed) keeps
 // sending to the dead one, nacking every publish until that node returns
-// (cluster_it: 37 s); a new channel finds the new leader. Batches still in
-// flight go out again too (at least once).
+// (cluster_it: 37 s); a new channel finds the new leader. Only a batch
+// wholly nacked with none behind it: nothing in flight is sent twice, and a
+// row the broker refuses while taking others (refusals.hpp) changes nothing.
 void reconnect_after_nacks(relay_actor self, const relay_config& cfg, std::size_t nacked) {
   actors::log::warn(self->state.name, "events_nacked",
                     {{"events", nacked}, {"broker", self->state.broker->peer()},
@@ -194,7 +195,7 @@ bool settle_oldest(relay_actor self, const relay_config& cfg) {
   actors::log::debug(st.name, "batch_confirmed",
                      {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked.size()},
                       {"returned", out.returned.size()}});
-  if (!out.nacked.empty())
+  if (!out.nacked.empty() && out.confirmed.empty() && st.pipeline->in_flight() == 0)
     reconnect_after_nacks(self, cfg, out.nacked.size());
   return true;
 }
