@@ -4,7 +4,8 @@
 // heartbeat within 10 s, keep serving what needs no broker (platform
 // creates, command reads and writes), and once the link heals deliver every
 // event created meanwhile.
-#include <child_process.hpp>
+#include "command_process.hpp"
+
 #include <eventually.hpp>
 #include <real_servers.hpp>
 #include <service_process.hpp>
@@ -17,8 +18,6 @@
 #include <chrono>
 #include <iostream>
 #include <map>
-#include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -30,55 +29,6 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 constexpr auto heartbeat = 4s; // rabbitmq-c gives up after two: under 10 s
-
-// The real command-service on loopback, its broker link through `broker_port`.
-class command_process {
-public:
-  command_process(int broker_port, int grpc_port) : port_(platform_it::free_port()) {
-    auto& mq = support::rabbitmq();
-    process_.emplace(std::vector<std::string>{
-      COMMAND_SERVICE_BIN, "--HttpPort=" + std::to_string(port_),
-      "--RabbitMQHost=" + mq.host(), "--RabbitMQPort=" + std::to_string(broker_port),
-      "--RabbitMQUser=" + mq.user(), "--RabbitMQPassword=" + mq.password(),
-      "--RabbitMQQueue=chaos-partition",
-      "--RabbitMQHeartbeat=" + std::to_string(heartbeat.count()) + "s",
-      "--GrpcPlatform=http://127.0.0.1:" + std::to_string(grpc_port),
-      "--LogLevel=debug"}); // event_duplicate lines: what came over the bus
-  }
-
-  httplib::Client http() const {
-    httplib::Client c{"127.0.0.1", port_};
-    c.set_connection_timeout(2s);
-    c.set_read_timeout(5s);
-    return c;
-  }
-  bool status_is(const std::string& path, int status) const {
-    auto r = http().Get(path);
-    return r && r->status == status;
-  }
-  std::set<int> platform_ids() const {
-    std::set<int> ids;
-    if (auto r = http().Get("/api/c/platforms"); r && r->status == 200)
-      for (auto& p : json::parse(r->body))
-        ids.insert(p["id"].get<int>());
-    return ids;
-  }
-  // Platform id -> how many of its events the subscriber handled.
-  std::map<int, int> events_seen() const {
-    static const std::regex about{R"(event=event_(applied|duplicate) .*detail="platform (\d+)\")"};
-    std::map<int, int> seen;
-    std::smatch m;
-    for (auto& line : process_->lines())
-      if (std::regex_search(line, m, about))
-        ++seen[std::stoi(m[2])];
-    return seen;
-  }
-  support::child_process& process() { return *process_; }
-
-private:
-  int port_;
-  std::optional<support::child_process> process_;
-};
 
 int create_platform(httplib::Client c, int i) {
   auto r = c.Post("/api/platforms",
@@ -104,7 +54,9 @@ TEST(partition, both_services_notice_within_10s_keep_serving_and_deliver_everyth
                    "--RabbitMQHeartbeat=" + std::to_string(heartbeat.count()) + "s"};
   platform_it::service_process platforms{o};
   ASSERT_TRUE(platforms.wait_ready());
-  command_process commands{link.port(), platforms.grpc_port()};
+  chaos::command_process commands{
+    mq, link.port(), platforms.grpc_port(), "chaos-partition",
+    {"--RabbitMQHeartbeat=" + std::to_string(heartbeat.count()) + "s"}};
   ASSERT_TRUE(support::eventually([&] { return commands.status_is("/readyz", 200); }, 30s));
   ASSERT_TRUE(commands.process().wait_for_line("actor=command.subscriber event=consuming", 10s));
 

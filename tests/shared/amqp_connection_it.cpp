@@ -396,6 +396,39 @@ TEST(amqp_connection, errors_name_the_broker_the_operation_and_the_server_reply)
   }
 }
 
+// RabbitMQQueueType=quorum declares x-queue-type=quorum (a single node can
+// hold a quorum queue); a queue of the other type refuses the redeclaration,
+// and the error says which setting and what to do.
+TEST(amqp_connection, durable_queues_take_the_configured_type_and_a_type_change_says_what_to_do) {
+  amqp::broker_config quorum;
+  quorum.queues = amqp::queue_type::quorum;
+  amqp::broker_config classic;
+  {
+    amqp::connection c{broker("it-queue-type")};
+    c.delete_queue("t-type.quorum");
+    c.delete_queue("t-type.classic");
+    amqp::declare_durable_queue(c, quorum, "t-type.quorum");
+    amqp::declare_durable_queue(c, quorum, "t-type.quorum"); // the same again: accepted
+    amqp::declare_durable_queue(c, classic, "t-type.classic");
+  }
+  auto listing = support::rabbitmq().ctl({"list_queues", "-q", "name", "type"});
+  EXPECT_NE(listing.find("t-type.quorum\tquorum"), std::string::npos) << listing;
+  EXPECT_NE(listing.find("t-type.classic\tclassic"), std::string::npos) << listing;
+
+  amqp::connection c{broker("it-queue-type-change")};
+  try {
+    amqp::declare_durable_queue(c, quorum, "t-type.classic");
+    FAIL() << "a classic queue cannot be redeclared as a quorum queue";
+  } catch (const amqp::error& e) {
+    std::string what = e.what();
+    EXPECT_EQ(e.reply_code(), amqp::precondition_failed) << what;
+    EXPECT_NE(what.find("inequivalent arg 'x-queue-type'"), std::string::npos) << what;
+    EXPECT_NE(what.find("queue 't-type.classic' exists with other arguments than "
+                        "RabbitMQQueueType=quorum declares: a queue's type cannot change"),
+              std::string::npos) << what;
+  }
+}
+
 TEST(amqp_connection, a_wrong_password_is_a_login_error) {
   auto o = broker("it-login");
   o.password = "wrong";

@@ -34,6 +34,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -707,14 +708,17 @@ std::string postgres_server::describe_failure(const std::string& what) const {
 
 // ---- rabbitmq_server ---------------------------------------------------------------
 
-rabbitmq_server::rabbitmq_server(fs::path dir)
-    : dir_(std::move(dir)), port_(free_port()), dist_port_(free_port()), epmd_port_(free_port()) {
+rabbitmq_server::rabbitmq_server(fs::path dir, rabbitmq_node_options options)
+    : dir_(std::move(dir)), options_(std::move(options)), port_(free_port()),
+      dist_port_(free_port()), epmd_port_(options_.epmd_port ? options_.epmd_port : free_port()) {
   create_fresh_directory(dir_);
   for (const char* sub : {"home", "mnesia", "log"})
     fs::create_directory(dir_ / sub);
   write_config();
+  write_cookie();
   give_tree_to(dir_, service_account("rabbitmq"));
-  start_epmd();
+  if (!options_.epmd_port)
+    start_epmd();
   start();
 }
 
@@ -797,7 +801,11 @@ std::string rabbitmq_server::ctl(const std::vector<std::string>& args) const {
 
 void rabbitmq_server::sync_definitions() const { ctl({"eval", "mnesia:sync_log()."}); }
 
+fs::path rabbitmq_server::log_file() const { return dir_ / "log" / (node_name() + ".log"); }
+
 std::string rabbitmq_server::node_name() const {
+  if (!options_.node_name.empty())
+    return options_.node_name;
   return "realsrv" + std::to_string(getpid()) + "@localhost";
 }
 
@@ -830,10 +838,29 @@ void rabbitmq_server::write_config() const {
   // v1 queue index of RabbitMQ 3.10 was seen to crash recovering a segment a
   // SIGKILL left full of NUL bytes, and the broker never came back (tests kill
   // it on purpose); the v2 index recovers from that.
-  write_file(dir_ / "rabbitmq.conf", "log.console = false\nclassic_queue.default_version = 2\n");
+  std::string config = "log.console = false\nclassic_queue.default_version = 2\n";
+  if (!options_.peers.empty())
+    config += "cluster_formation.peer_discovery_backend = classic_config\n";
+  for (std::size_t i = 0; i < options_.peers.size(); ++i)
+    config.append("cluster_formation.classic_config.nodes.")
+        .append(std::to_string(i + 1))
+        .append(" = ")
+        .append(options_.peers[i])
+        .append("\n");
+  write_file(dir_ / "rabbitmq.conf", config);
   write_file(dir_ / "advanced.config", "[].\n");
   write_file(dir_ / "enabled_plugins", "[].\n");
   write_file(dir_ / "rabbitmq-env.conf", "");
+}
+
+// Nodes of one cluster must share it; Erlang refuses a cookie file that
+// others can read.
+void rabbitmq_server::write_cookie() const {
+  if (options_.cookie.empty())
+    return;
+  auto file = dir_ / "home" / ".erlang.cookie";
+  write_file(file, options_.cookie);
+  fs::permissions(file, fs::perms::owner_read);
 }
 
 void rabbitmq_server::start_epmd() {
@@ -873,7 +900,76 @@ void rabbitmq_server::wait_until_ready() {
 
 std::string rabbitmq_server::describe_failure(const std::string& what) const {
   return what + " [" + dir_.string() + "]\n" + tail_of(dir_ / "server.log") +
-         tail_of(dir_ / "log" / (node_name() + ".log"));
+         tail_of(log_file());
+}
+
+// ---- rabbitmq_cluster ----------------------------------------------------------------
+
+namespace {
+
+std::string random_cookie() {
+  constexpr std::string_view letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::random_device seed;
+  std::mt19937 random{seed()};
+  std::uniform_int_distribution<std::size_t> pick{0, letters.size() - 1};
+  std::string cookie(20, 'A');
+  for (auto& c : cookie)
+    c = letters[pick(random)];
+  return cookie;
+}
+
+} // namespace
+
+rabbitmq_cluster::rabbitmq_cluster(fs::path dir, std::size_t size) {
+  create_fresh_directory(dir);
+  auto cookie = random_cookie();
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < size; ++i) {
+    rabbitmq_node_options options;
+    options.node_name = std::string{"realsrv"}
+                            .append(std::to_string(getpid()))
+                            .append("-")
+                            .append(std::to_string(i))
+                            .append("@localhost");
+    options.epmd_port = nodes_.empty() ? 0 : nodes_.front()->epmd_port();
+    options.cookie = cookie;
+    options.peers = names; // the nodes before it
+    nodes_.push_back(std::make_unique<rabbitmq_server>(dir / std::string{"node"}.append(
+                                                                 std::to_string(i)),
+                                                       std::move(options)));
+    names.push_back(nodes_.back()->node_name());
+  }
+  for (std::size_t i = 0; i < size; ++i)
+    if (auto running = running_nodes(i); running != size)
+      throw std::runtime_error(std::string{"rabbitmq cluster: node "}
+                                   .append(std::to_string(i))
+                                   .append(" sees ")
+                                   .append(std::to_string(running))
+                                   .append(" of ")
+                                   .append(std::to_string(size))
+                                   .append(" nodes running"));
+}
+
+rabbitmq_cluster::~rabbitmq_cluster() {
+  while (!nodes_.empty()) // node 0 runs the epmd: last
+    nodes_.pop_back();
+}
+
+std::string rabbitmq_cluster::addresses_except(std::size_t except) const {
+  std::string list;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (i == except)
+      continue;
+    if (!list.empty())
+      list += ',';
+    list.append(nodes_[i]->host()).append(":").append(std::to_string(nodes_[i]->port()));
+  }
+  return list;
+}
+
+std::size_t rabbitmq_cluster::running_nodes(std::size_t seen_from) const {
+  auto out = nodes_.at(seen_from)->ctl({"eval", "length(rabbit_nodes:all_running())."});
+  return static_cast<std::size_t>(std::stoul(out));
 }
 
 // ---- the shared servers ---------------------------------------------------------------
@@ -886,7 +982,7 @@ constexpr const char* reaper_script = R"sh(
 trap '' HUP INT TERM QUIT PIPE
 while read -r _; do :; done
 root=$1
-for file in "$root"/*/*.pgid; do
+for file in "$root"/*/*.pgid "$root"/*/*/*.pgid; do
   [ -f "$file" ] && kill -KILL -- "-$(cat "$file")" 2>/dev/null
 done
 # A killed postgres leaves its SysV segment; line 7 of its lock file has the
@@ -923,6 +1019,13 @@ public:
                   [this] { return std::make_unique<rabbitmq_server>(root() / "rabbitmq"); });
   }
 
+  rabbitmq_cluster& rabbitmq_cluster_of_three() {
+    std::lock_guard lock(mutex_);
+    return lazily(cluster_, cluster_failure_, [this] {
+      return std::make_unique<rabbitmq_cluster>(root() / "rabbitmq-cluster", 3);
+    });
+  }
+
 private:
   shared_servers() = default;
 
@@ -930,6 +1033,7 @@ private:
   ~shared_servers() {
     if (getpid() != owner_ || reaper_ < 0)
       return;
+    cluster_.reset();
     rabbitmq_.reset();
     postgres_.reset();
     close(reaper_pipe_); // the reaper removes the temp dir and anything left
@@ -989,6 +1093,8 @@ private:
   std::exception_ptr postgres_failure_;
   std::unique_ptr<rabbitmq_server> rabbitmq_;
   std::exception_ptr rabbitmq_failure_;
+  std::unique_ptr<rabbitmq_cluster> cluster_;
+  std::exception_ptr cluster_failure_;
 };
 
 } // namespace
@@ -996,5 +1102,9 @@ private:
 postgres_server& postgres() { return shared_servers::instance().postgres(); }
 
 rabbitmq_server& rabbitmq() { return shared_servers::instance().rabbitmq(); }
+
+rabbitmq_cluster& rabbitmq_cluster_of_three() {
+  return shared_servers::instance().rabbitmq_cluster_of_three();
+}
 
 } // namespace support

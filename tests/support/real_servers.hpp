@@ -7,7 +7,9 @@
 // process dies abruptly. The classes are not thread-safe: drive them from
 // the test thread.
 
+#include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -82,10 +84,19 @@ private:
   detail::supervised_process process_;
 };
 
+// How a broker takes part in a cluster (rabbitmq_cluster); the defaults make
+// a broker alone.
+struct rabbitmq_node_options {
+  std::string node_name;          // empty: realsrv<pid>@localhost
+  int epmd_port = 0;              // the epmd its cluster runs there; 0: one of its own
+  std::string cookie;             // the cluster's Erlang cookie; empty: Erlang makes one
+  std::vector<std::string> peers; // nodes it joins on its first boot (classic-config discovery)
+};
+
 class rabbitmq_server {
 public:
   // Prepares dir (which must not exist yet) and starts the broker.
-  explicit rabbitmq_server(std::filesystem::path dir);
+  explicit rabbitmq_server(std::filesystem::path dir, rabbitmq_node_options options = {});
   ~rabbitmq_server();
   rabbitmq_server(const rabbitmq_server&) = delete;
   rabbitmq_server& operator=(const rabbitmq_server&) = delete;
@@ -117,25 +128,57 @@ public:
   // output; throws with the output's tail when it fails.
   std::string ctl(const std::vector<std::string>& args) const;
 
-private:
   std::string node_name() const;
+  int epmd_port() const { return epmd_port_; }
+  std::filesystem::path log_file() const; // the node's own log
+
+private:
   std::vector<std::string> environment() const;
   void write_config() const;
+  void write_cookie() const;
   void start_epmd();
   void wait_until_ready();
   std::string describe_failure(const std::string& what) const;
 
   std::filesystem::path dir_;
+  rabbitmq_node_options options_;
   int port_;
   int dist_port_;
   int epmd_port_;
-  detail::supervised_process epmd_;
+  detail::supervised_process epmd_; // unless the cluster's runs
   detail::supervised_process process_;
+};
+
+// Nodes of one RabbitMQ cluster on loopback, each with its own node name,
+// AMQP and distribution ports and data, sharing one epmd (node 0's, on its
+// own port) and one Erlang cookie. Node 0 boots alone; each other node joins
+// the nodes before it on its first boot (classic-config peer discovery), so
+// the cluster forms in order; the constructor checks that every node runs
+// in it. A node killed and started again comes back with its data and
+// rejoins. Stopped in reverse order.
+class rabbitmq_cluster {
+public:
+  rabbitmq_cluster(std::filesystem::path dir, std::size_t size);
+  ~rabbitmq_cluster();
+  rabbitmq_cluster(const rabbitmq_cluster&) = delete;
+  rabbitmq_cluster& operator=(const rabbitmq_cluster&) = delete;
+
+  std::size_t size() const { return nodes_.size(); }
+  rabbitmq_server& node(std::size_t i) { return *nodes_.at(i); }
+  // "127.0.0.1:P,127.0.0.1:Q": the AMQP addresses of every node but `except`
+  // (RabbitMQAddresses beside RabbitMQHost/RabbitMQPort of that one).
+  std::string addresses_except(std::size_t except) const;
+  // How many nodes node `seen_from` sees running in its cluster.
+  std::size_t running_nodes(std::size_t seen_from) const;
+
+private:
+  std::vector<std::unique_ptr<rabbitmq_server>> nodes_;
 };
 
 // Lazily started on first call, shared by all tests of the binary, torn down
 // at process exit. A failed start is remembered and rethrown on later calls.
 postgres_server& postgres();
 rabbitmq_server& rabbitmq();
+rabbitmq_cluster& rabbitmq_cluster_of_three(); // no other broker is started with it
 
 } // namespace support

@@ -34,7 +34,7 @@ int free_port() {
 service_process::service_process(const service_options& options)
   : http_port_(free_port()), grpc_port_(free_port()) {
   auto& pg = support::postgres();
-  auto& mq = support::rabbitmq();
+  auto& mq = options.broker ? *options.broker : support::rabbitmq();
   if (options.fresh_database)
     pg.create_database(options.database);
   std::vector<std::string> argv = {

@@ -27,6 +27,7 @@ struct service_options {
   bool fresh_database = true;              // dropped and created again first
   std::vector<std::string> extra_flags;    // e.g. "--CommandServiceEnabled=false"
   bool command_client = false;             // off unless a test gives a URL
+  const support::rabbitmq_server* broker = nullptr; // nullptr: support::rabbitmq()
 };
 
 class service_process {

@@ -35,11 +35,11 @@ constexpr unsigned max_batches_in_flight = 2;
 void declare_topology(amqp::connection& c, const subscriber_config& config) {
   amqp::declare_trigger(c, config.broker);
   c.declare_exchange(dead_letter_exchange(config));
-  c.declare_queue(dead_letter_queue(config));
+  amqp::declare_durable_queue(c, config.broker, dead_letter_queue(config));
   c.bind_queue(dead_letter_queue(config), dead_letter_exchange(config));
   amqp::queue_options queue;
   queue.dead_letter_exchange = dead_letter_exchange(config);
-  c.declare_queue(config.queue, queue);
+  amqp::declare_durable_queue(c, config.broker, config.queue, queue);
   c.bind_queue(config.queue, config.broker.exchange);
 }
 
@@ -208,6 +208,7 @@ void subscriber(caf::blocking_actor* self, subscriber_config config, actors::han
     set_consuming(true);
     actors::log::info(name, "consuming", {{"broker", c.peer()}, {"queue", config.queue},
                                           {"exchange", config.broker.exchange},
+                                          {"queue_type", amqp::to_string(config.broker.queues)},
                                           {"prefetch", config.prefetch}});
     // A gap may have opened while we were away: let the sync close it. The
     // first connect was not away: the sync at start covers it.

@@ -162,6 +162,20 @@ void tell_unroutable(relay_actor self, const relay_config& cfg,
   }
 }
 
+// Nacked rows stay pending and go out again, on a new channel: a quorum
+// queue nacks what its leader did not take, and a RabbitMQ 3.10 channel
+// opened while the queue elects a new leader (its node SIGKILLed) keeps
+// sending to the dead one, nacking every publish until that node returns
+// (cluster_it: 37 s); a new channel finds the new leader. Only a batch
+// wholly nacked with none behind it: nothing in flight is sent twice, and a
+// row the broker refuses while taking others (refusals.hpp) changes nothing.
+void reconnect_after_nacks(relay_actor self, const relay_config& cfg, std::size_t nacked) {
+  actors::log::warn(self->state.name, "events_nacked",
+                    {{"events", nacked}, {"broker", self->state.broker->peer()},
+                     {"action", "publishing them again on a new connection"}});
+  connect(self, cfg);
+}
+
 // Waits for the oldest batch's confirms and marks what the broker took, with
 // the later batches already settled, in one statement, up to about a batch's
 // rows: full batches are marked one at a time, so that the broker keeps the
@@ -181,6 +195,7 @@ bool settle_oldest(relay_actor self, const relay_config& cfg) {
   }
   std::vector<std::int64_t> confirmed;
   std::vector<parked_event> parked;
+  std::size_t wholly_nacked = 0; // the last batch's nacks when the broker took none of it
   while (pipeline.in_flight() > 0 && pipeline.oldest_unsettled() == 0
          && confirmed.size() < cfg.batch_size) {
     auto out = pipeline.take_oldest();
@@ -194,11 +209,14 @@ bool settle_oldest(relay_actor self, const relay_config& cfg) {
     actors::log::debug(st.name, "batch_confirmed",
                        {{"confirmed", out.confirmed.size()}, {"nacked", out.nacked.size()},
                         {"returned", out.returned.size()}});
+    wholly_nacked = out.confirmed.empty() ? out.nacked.size() : 0;
   }
   st.store->mark_published(confirmed);
   st.metrics->published.inc({}, static_cast<double>(confirmed.size()));
   st.backlog.published(confirmed.size());
   park(self, parked);
+  if (wholly_nacked > 0 && pipeline.in_flight() == 0)
+    reconnect_after_nacks(self, cfg, wholly_nacked);
   return true;
 }
 

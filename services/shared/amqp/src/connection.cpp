@@ -127,6 +127,10 @@ const char* to_string(confirm_status status) {
   return "unknown";
 }
 
+const char* to_string(queue_type type) {
+  return type == queue_type::quorum ? "quorum" : "classic";
+}
+
 connection::connection(connection_options options) : options_(std::move(options)) {
   std::vector<broker_address> addresses{{options_.host, options_.port}};
   addresses.insert(addresses.end(), options_.fallbacks.begin(), options_.fallbacks.end());
@@ -206,6 +210,9 @@ void connection::declare_exchange(const std::string& name, const exchange_option
 
 std::string connection::declare_queue(const std::string& name, const queue_options& options) {
   std::vector<amqp_table_entry_t> args;
+  static const std::string quorum = to_string(queue_type::quorum); // the table points into it
+  if (options.type == queue_type::quorum)
+    args.push_back(utf8_entry("x-queue-type", quorum));
   if (!options.dead_letter_exchange.empty())
     args.push_back(utf8_entry("x-dead-letter-exchange", options.dead_letter_exchange));
   if (options.dead_letter_routing_key)

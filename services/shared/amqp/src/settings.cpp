@@ -56,6 +56,12 @@ broker_config read_broker_config(actors::settings& s, std::string connection_nam
   b.durable_exchange = s.boolean("RabbitMQDurableExchange", true,
                                  "declare `trigger` durable with its alternate exchange "
                                  "`trigger.unrouted` (false: the course's declaration)");
+  auto queues = s.choice("RabbitMQQueueType", "classic", {"classic", "quorum"},
+                         "type of the durable queues declared (the command queue, its "
+                         "dead-letter queue, trigger.unrouted): quorum for a cluster, "
+                         "replicated and available while a majority of nodes runs; a "
+                         "queue's type cannot change once declared");
+  b.queues = queues == "quorum" ? queue_type::quorum : queue_type::classic;
   return b;
 }
 

@@ -98,7 +98,16 @@ struct exchange_options {
   std::map<std::string, std::string> arguments;
 };
 
+// classic: declared without x-queue-type (the node's default_queue_type
+// decides; a classic queue lives on one node and is unavailable while that
+// node is down). quorum: x-queue-type=quorum, replicated on the cluster's
+// nodes, available while a majority runs; durable, never exclusive.
+enum class queue_type { classic, quorum };
+
+const char* to_string(queue_type type);
+
 struct queue_options {
+  queue_type type = queue_type::classic;
   bool durable = true;
   bool exclusive = false;
   bool auto_delete = false;

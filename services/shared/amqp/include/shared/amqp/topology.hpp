@@ -25,6 +25,13 @@
 
 namespace shared::amqp {
 
+// Declares a durable queue of the broker's queue type (RabbitMQQueueType).
+// A queue that exists with other arguments (another type or dead-letter
+// exchange) is refused by the broker with 406 PRECONDITION_FAILED; the error
+// then says so and what to do, as a queue's type cannot change in place.
+std::string declare_durable_queue(connection& c, const broker_config& broker,
+                                  const std::string& name, queue_options options = {});
+
 // "<exchange>.unrouted": the alternate exchange and its queue.
 std::string unrouted_name(const broker_config& broker);
 
