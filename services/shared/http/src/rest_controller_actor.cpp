@@ -72,6 +72,12 @@ rest_config read_rest_config(actors::settings& s, std::uint16_t default_port) {
     return static_cast<std::size_t>(
       s.integer(name, static_cast<std::int64_t>(fallback), min, max, help));
   };
+  auto positive = [&s](const char* name, std::chrono::milliseconds fallback, const char* help) {
+    auto d = s.duration(name, fallback, help);
+    if (d.count() <= 0)
+      s.reject(name, std::to_string(d.count()) + "ms", "must be positive");
+    return d;
+  };
   o.max_connections = size("HttpMaxConnections", o.max_connections, 1, 65'536,
                            "client connections open at once, idle ones included; past it 503 "
                            "with Retry-After");
@@ -82,20 +88,14 @@ rest_config read_rest_config(actors::settings& s, std::uint16_t default_port) {
                             "header fields of a request; past it 431");
   o.max_header_bytes = size("HttpMaxHeaderBytes", o.max_header_bytes, 1'024, 1024 * 1024,
                             "bytes of a request's header fields together; past it 431");
-  o.request_read_timeout = s.duration("HttpRequestReadTimeout", o.request_read_timeout,
-                                      "deadline for a whole request to arrive, from its first "
-                                      "byte; then 408 and the connection closed");
-  if (o.request_read_timeout.count() <= 0)
-    s.reject("HttpRequestReadTimeout", std::to_string(o.request_read_timeout.count()) + "ms",
-             "must be positive");
+  o.request_read_timeout = positive("HttpRequestReadTimeout", o.request_read_timeout,
+                                    "deadline for a whole request to arrive, from its first "
+                                    "byte; then 408 and the connection closed");
   o.workers_kept = size("HttpWorkersKept", o.workers_kept, 0, 65'536,
                         "request workers kept when idle (default: the core count)");
-  o.worker_idle_timeout = s.duration("HttpWorkerIdleTimeout", o.worker_idle_timeout,
-                                     "how long a request worker past HttpWorkersKept stays "
-                                     "idle before it ends");
-  if (o.worker_idle_timeout.count() <= 0)
-    s.reject("HttpWorkerIdleTimeout", std::to_string(o.worker_idle_timeout.count()) + "ms",
-             "must be positive");
+  o.worker_idle_timeout = positive("HttpWorkerIdleTimeout", o.worker_idle_timeout,
+                                   "how long a request worker past HttpWorkersKept stays idle "
+                                   "before it ends");
   c.request_timeout = s.duration("RequestTimeout", c.request_timeout,
                                  "deadline of a request's work (database, store); then 503");
   auto debug = s.choice("DebugSupervision", "loopback", {"off", "loopback", "on"},
