@@ -18,6 +18,7 @@
 #include "sync/platform_sync_actor.hpp"
 
 #include <actors/service.hpp>
+#include <shared/amqp/supervision.hpp>
 #include <shared/http/rest_controller_actor.hpp>
 #include <shared/metrics/process.hpp>
 #include <shared/metrics/supervision.hpp>
@@ -47,11 +48,9 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const command:
     ctx.system(), command::commands_api_deps{repository, view, subscriber_status, metrics},
     cfg.rest.request_timeout);
 
-  // As the platform service's relay: backoff up to 1 s, so the subscriber is
-  // back within ~1 s of the broker (the chaos run asks for the first event
-  // within 2 s of its return), and a long outage (at most ~75 restarts a
-  // minute with jitter) stays below the intensity limit.
-  auto bus = actors::one_for_one("command.bus", {100, 60s}, {200ms, 1s, 0.2}, observer);
+  // The subscriber reconnects as the platform service's relay does.
+  auto bus = actors::one_for_one("command.bus", shared::amqp::reconnect_intensity,
+                                 shared::amqp::reconnect_backoff, observer);
   bus.children = {actors::child(subscriber, [=](caf::actor_system& sys) {
     return command::spawn_subscriber(sys, cfg.subscriber, processor, sync, subscriber_status,
                                      metrics);

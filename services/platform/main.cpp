@@ -26,6 +26,7 @@
 #include "src/store/migrations_actor.hpp"
 
 #include <actors/service.hpp>
+#include <shared/amqp/supervision.hpp>
 #include <shared/metrics/process.hpp>
 #include <shared/metrics/supervision.hpp>
 
@@ -65,10 +66,9 @@ actors::supervisor_spec supervision(actors::service_context& ctx, const config& 
     }));
   }
 
-  // Same for the broker: backoff up to 1 s (the relay publishes within ~1 s of
-  // the broker's return) stays below 100 restarts a minute (at most ~75).
-  auto messaging =
-    actors::one_for_one("platform.messaging", {100, 60s}, {200ms, 1s, 0.2}, observer);
+  // The relay reconnects as the command service's subscriber does.
+  auto messaging = actors::one_for_one("platform.messaging", shared::amqp::reconnect_intensity,
+                                       shared::amqp::reconnect_backoff, observer);
   auto relay = ctx.make_handle("platform.outbox_relay");
   messaging.children.push_back(actors::child(relay, [c = cfg.relay, metrics, schema](auto& sys) {
     return platform::spawn_relay(sys, c, metrics, schema);

@@ -6,8 +6,10 @@
 #   - the command service is SIGKILLed once (down 1 s),
 #   - PostgreSQL is restarted once,
 #   - the platform service is SIGKILLed once (down 3 s);
-# broker faults in one sequence, the others in a second one beside it. The
-# load goes on until both sequences are over and at least CHAOS_PLATFORMS
+# one fault after the other, a second apart, and 3 s after the broker's
+# return: the next fault stays out of the 2 s in which the broker's recovery
+# is measured (a PostgreSQL restart there measures PostgreSQL's). The
+# load goes on until the faults are over and at least CHAOS_PLATFORMS
 # (2000) platforms were sent; then each platform not answered 201 is sent
 # again with its Idempotency-Key until it is. Then chaos_load checks and
 # prints: every platform sent exists once, created,
@@ -75,10 +77,13 @@ fault() {
 "$load" load "$STACK_GATEWAY_PORT" "$key" "$run" "$platforms" "$rate" 20 {reaper}>&- &
 load_pid=$!
 started=$(now_ms)
+gap=1
 for step in "broker 3" "command 1" "broker 2" "db restart" "broker 4" "platform 3"; do
-  sleep 1
+  sleep "$gap"
   # shellcheck disable=SC2086 # two words on purpose
   fault $step
+  gap=1
+  [ "${step%% *}" = broker ] && gap=3
 done
 sleep 1
 touch "$run/stop"
