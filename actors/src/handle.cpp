@@ -140,9 +140,11 @@ caf::behavior front(front_actor* self, std::string name, handle_options options,
       self->monitor(self->state.child);
       deliver_waiting(self);
     },
+    // No restart will come: what waits for one is refused, and so is every
+    // request once the child is gone; until then the child still serves (a
+    // shutdown stops the front ends first, and they finish through us).
     [=](front_close) {
       self->state.closed = true;
-      self->state.child = caf::actor{};
       refuse_all(self, make_error(errc::shutting_down, self->state.name + " is stopping"));
     },
     [=](front_sweep) { sweep(self); },

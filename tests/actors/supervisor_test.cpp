@@ -256,6 +256,34 @@ TEST_F(supervisor_test, temporary_children_are_not_restarted_transient_only_afte
   EXPECT_EQ(events.count(supervision_event::restart_scheduled, "t"), 0u);
 }
 
+// Shutdown stops the last started first: while a front end finishes its
+// work, what it depends on (started before it) still answers through its handle.
+TEST_F(supervisor_test, shutdown_keeps_serving_through_handles_until_each_child_stops) {
+  counter a_starts, b_starts;
+  auto b = handle("b"), a = handle("a");
+  auto sup = start(spec("sup", actors::strategy::one_for_one,
+                        {actors::child(b, b_starts.start()), actors::child(a, a_starts.start())}));
+  ASSERT_EQ(who(b), 1);
+  std::promise<void> started;
+  work_started = &started;
+  auto in_flight = std::async(std::launch::async, [&] {
+    return actors::call<std::string>(sys, a, 10s, work_atom::value, 3000);
+  });
+  ASSERT_EQ(started.get_future().wait_for(5s), std::future_status::ready);
+  work_started = nullptr;
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  for (int i = 0; i < 20; ++i) {
+    auto served = who(b);
+    ASSERT_TRUE(served) << "call " << i << ": " << actors::describe(served.error());
+  }
+  ASSERT_EQ(in_flight.wait_for(0s), std::future_status::timeout) << "a was still stopping";
+  ASSERT_TRUE(in_flight.get());
+  EXPECT_EQ(exit_reason_of(sup), caf::exit_reason::user_shutdown);
+  auto refused = who(b);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(is(refused.error(), actors::errc::shutting_down)) << actors::describe(refused.error());
+}
+
 TEST_F(supervisor_test, shutdown_finishes_work_in_flight_then_refuses_new_work) {
   counter starts;
   auto a = handle("a");

@@ -57,9 +57,10 @@ public:
 
   const std::string& peer() const { return conn_.peer(); }
 
-  // Returns after an exit_msg, once the events in flight are settled.
+  // Returns after an exit_msg, once the events in flight are settled (or
+  // left to the broker when the processor stops first).
   void run() {
-    while (!stopping_ || !in_flight_.empty()) {
+    while (!abandoned_ && (!stopping_ || !in_flight_.empty())) {
       take_deliveries();
       take_results();
       check_deadline();
@@ -106,13 +107,26 @@ private:
           dispatch();
         },
         [&](caf::error& err) {
-          throw std::runtime_error("event processor failed: " + actors::describe(err));
+          if (!stopping_)
+            throw std::runtime_error("event processor failed: " + actors::describe(err));
+          leave_to_broker(err);
+          more = false;
         },
         [&](caf::exit_msg& em) {
           stopping_ = true;
           self_->fail_state(std::move(em.reason));
         },
         caf::after(wait) >> [&] { more = false; });
+  }
+
+  // The service stops and the processor is gone first: what is in flight is
+  // neither acked nor rejected, so the broker delivers it again once this
+  // connection closes (applies are idempotent).
+  void leave_to_broker(const caf::error& err) {
+    actors::log::info(name, "stopped", {{"unsettled", in_flight_.size()},
+                                        {"detail", actors::describe(err)},
+                                        {"action", "left_to_the_broker_for_redelivery"}});
+    abandoned_ = true;
   }
 
   void settle(const std::vector<event_result>& results) {
@@ -189,6 +203,7 @@ private:
   std::vector<event_delivery> waiting_;   // read, for the next batch
   unsigned batches_in_flight_ = 0;
   bool stopping_ = false;
+  bool abandoned_ = false; // stopping, and the processor refused what is in flight
 };
 
 void subscriber(caf::blocking_actor* self, subscriber_config config, actors::handle processor,
