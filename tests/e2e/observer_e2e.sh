@@ -38,7 +38,7 @@ call GET "$platform/debug/supervision"
 expect_eq "platform: GET /debug/supervision" 200 "$status"
 expect_eq "platform: the root is platform.supervisor" platform.supervisor "$(json '.tree[0].name')"
 expect_eq "platform: the relay runs" running "$(entry platform.outbox_relay | jq -r .state)"
-expect_eq "platform: the relay's intensity is its supervisor's (100 in 60 s)" "100 60000" \
+expect_eq "platform: the relay's intensity is its supervisor's (200 in 60 s)" "200 60000" \
   "$(entry platform.outbox_relay | jq -r '"\(.intensity.max_restarts) \(.intensity.within_ms)"')"
 expect_eq "platform: migrations ran and stopped" stopped "$(entry platform.migrations | jq -r .state)"
 expect_eq "platform: a repository member's handle holds nothing" 0 \
@@ -102,7 +102,7 @@ check "watch: both trees are drawn, relay and subscriber running" until_true 15 
   '^PLATFORM +up +COMMAND +up' ' outbox_relay +running ' ' subscriber +running '
 
 stack broker kill >/dev/null
-backing_off=(' outbox_relay +backoff [0-9.]+s +[0-9]+/100' ' subscriber +backoff [0-9.]+s +[0-9]+/100')
+backing_off=(' outbox_relay +backoff [0-9.]+s +[0-9]+/200' ' subscriber +backoff [0-9.]+s +[0-9]+/200')
 if until_true 30 frame_shows "${backing_off[@]}"; then
   pass "watch: the relay and the subscriber back off while the broker is away"
   frame >"$artifacts/watch-outage.txt"
