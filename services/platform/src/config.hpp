@@ -40,7 +40,7 @@ struct relay_config {
   // the relay waits on the broker's confirms: 201 -> applied p99 at 500/s was
   // 9.7-128 ms with 2, 6.6-31 ms in 3 runs of 4 with 8 (bench/RESULTS.md).
   std::size_t batches_in_flight = 8; // sent, confirms not yet read
-  std::chrono::milliseconds poll_interval{50};
+  std::chrono::milliseconds poll_interval{500};
   // With batches in flight, the least time between two looks for pending
   // rows: the wakes of that time make one batch (a look from idle is at once).
   std::chrono::milliseconds wake_linger{1};
