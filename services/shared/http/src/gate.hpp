@@ -9,20 +9,27 @@
 // starve the others; a connection past `max_connections` is answered 503
 // with Retry-After and closed.
 //
-// After answering, a worker waits a few milliseconds for the connection's
-// next request (a keep-alive client under load sends it at once) and serves
-// it without a round trip through the gate; otherwise it gives the
-// connection back. Every request, first or follow-up, is framed by the gate's
-// rules: cpp-httplib's own reading never touches the socket.
+// Workers are bounded (`workers`); past the bound, complete requests wait in
+// one FIFO queue, so under overload every request waits its turn instead of
+// hundreds of threads sharing the cores. A worker gathers the response in
+// memory, sends what the socket takes at once (never waiting) and gives the
+// connection back; the gate writes the rest when the socket has room
+// (EPOLLOUT), so a client that does not read its answer costs a buffer, not
+// a worker, and is closed when no byte leaves for `write_timeout`. A worker
+// also serves pipelined requests already read, but never waits for a
+// keep-alive follow-up: the gate watches for it.
 //
-// What stays unbounded: writing a response to a client that reads slowly
-// (each send waits at most `write_timeout` for room, but a client that keeps
-// reading a little keeps the worker); the time a handler takes (bounded by
-// the handlers' own RequestTimeout).
+// What still holds a worker while the client reads: a chunked response (a
+// stream, e.g. server-sent events: each piece leaves as it is written) and
+// a response past `buffered_response_limit` bytes; each of their sends waits
+// at most `write_timeout` for room. So the bytes buffered per connection are
+// at most that limit. The time a handler takes is bounded by the handlers'
+// own RequestTimeout.
 #include "shared/http/request_framing.hpp"
 #include "shared/http/server.hpp"
 
 #include <httplib.h>
+#include <sys/epoll.h>
 
 #include <atomic>
 #include <chrono>
@@ -56,7 +63,8 @@ struct gate_hooks {
   std::function<void(std::size_t open)> connections; // on every open and close
 };
 
-// Threads started as requests wait, up to `max`. An idle thread waits on its
+// Threads started as requests wait, up to `max`; past it, tasks wait in FIFO
+// order for the next thread to finish. An idle thread waits on its
 // own, the most recently idle one takes the next task, so under light load the
 // same few threads serve and the rest stay idle: past `kept`, a thread idle
 // for `idle_timeout` ends, and a burst's threads (and their stacks) go away.
@@ -114,11 +122,13 @@ private:
   void loop();
   void take_handoffs(clock::time_point now);
   void on_readable(connection& c, clock::time_point now);
+  void on_writable(connection& c, clock::time_point now);
+  void answered(connection& c, clock::time_point now);
   void proceed(connection& c, clock::time_point now);
   void refuse(connection& c, int status, const std::string& detail, clock::time_point now);
   void linger(connection& c, clock::time_point now);
   void sweep(clock::time_point now);
-  void arm(connection& c, int op);
+  void arm(connection& c, int op, std::uint32_t events = EPOLLIN);
   void close(connection& c);
   void turn_away(int fd);
   void serve(connection& c);
