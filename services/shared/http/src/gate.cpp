@@ -172,7 +172,9 @@ struct connection {
   bool peer_closed = false;
   bool close_after = false;     // set by a worker: no further request
   std::size_t served = 0;
-  state st = state::idle;
+  // Stored last by a worker that re-arms the connection itself, so the
+  // gate's sweep, which reads it first, sees the deadline written before.
+  std::atomic<state> st = state::idle;
   std::chrono::steady_clock::time_point deadline;
   std::string remote_ip;        // looked up once, by a worker
   int remote_port = -1;
@@ -647,7 +649,27 @@ void gate::serve(connection& c) {
       break; // the gate answers, or waits for the rest
     c.request_size = v.size;
   }
-  give_back(c);
+  if (!wait_idle(c))
+    give_back(c);
+}
+
+// On a worker: a keep-alive connection with nothing left to send or to
+// serve goes straight back to epoll, without waking the gate (the common
+// case: one request, its answer sent at once).
+bool gate::wait_idle(connection& c) {
+  if (c.close_after || c.peer_closed || !c.input.empty() || !c.output.empty())
+    return false;
+  if (c.input.capacity() > 2 * read_chunk)
+    std::string{}.swap(c.input);
+  c.deadline = clock::now() + options_.keep_alive_timeout;
+  c.st = connection::state::idle; // before arming: the gate ignores a busy one's events
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = c.id;
+  if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev) == 0)
+    return true;
+  c.st = connection::state::busy;
+  return false;
 }
 
 void gate::give_back(connection& c) {

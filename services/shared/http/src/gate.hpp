@@ -17,7 +17,8 @@
 // (EPOLLOUT), so a client that does not read its answer costs a buffer, not
 // a worker, and is closed when no byte leaves for `write_timeout`. A worker
 // also serves pipelined requests already read, but never waits for a
-// keep-alive follow-up: the gate watches for it.
+// keep-alive follow-up: it puts the idle connection back in epoll itself (no
+// wake-up of the gate) and the gate watches for the next request.
 //
 // What still holds a worker while the client reads: a chunked response (a
 // stream, e.g. server-sent events: each piece leaves as it is written) and
@@ -132,6 +133,7 @@ private:
   void close(connection& c);
   void turn_away(int fd);
   void serve(connection& c);
+  bool wait_idle(connection& c);
   void give_back(connection& c);
   void wake();
 
