@@ -289,13 +289,14 @@ private:
 } // namespace
 
 bool worker_pool::submit(std::function<void()> task) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   if (stopping_)
     return false;
   if (!idle_.empty()) {
-    auto* worker = idle_.back();
+    auto worker = std::move(idle_.back());
     idle_.pop_back();
     worker->task = std::move(task);
+    lock.unlock();
     worker->woken.notify_one();
     return true;
   }
@@ -320,7 +321,7 @@ void worker_pool::stop() {
     stopping_ = true;
     threads.swap(threads_);
     retired = std::move(retired_);
-    for (auto* worker : idle_)
+    for (auto& worker : idle_)
       worker->woken.notify_one();
   }
   for (auto& [id, t] : threads)
@@ -330,9 +331,10 @@ void worker_pool::stop() {
 }
 
 void worker_pool::work() {
+  auto me = std::make_shared<idle_worker>();
   std::unique_lock lock{mutex_};
   std::function<void()> task;
-  while (wait_for_task(lock, task)) {
+  while (wait_for_task(lock, me, task)) {
     lock.unlock();
     task();
     task = nullptr;
@@ -346,7 +348,8 @@ void worker_pool::work() {
     earlier.join();
 }
 
-bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock, std::function<void()>& task) {
+bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock, const std::shared_ptr<idle_worker>& me,
+                                std::function<void()>& task) {
   for (;;) {
     if (!tasks_.empty()) {
       task = std::move(tasks_.front());
@@ -355,14 +358,13 @@ bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock, std::functio
     }
     if (stopping_)
       return false;
-    idle_worker me;
-    idle_.push_back(&me);
-    me.woken.wait_for(lock, idle_timeout_, [&] { return me.task || stopping_; });
-    if (me.task) { // submit took it off the stack
-      task = std::move(me.task);
+    idle_.push_back(me);
+    me->woken.wait_for(lock, idle_timeout_, [&] { return me->task || stopping_; });
+    if (me->task) { // submit took it off the stack
+      task = std::move(me->task);
       return true;
     }
-    idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
+    idle_.erase(std::find(idle_.begin(), idle_.end(), me));
     if (!stopping_ && threads_.size() > kept_)
       return false;
   }

@@ -81,6 +81,8 @@ public:
   void stop();
 
 private:
+  // A thread's own, shared with a submit that wakes it after unlocking (a
+  // thread woken under the lock would at once block on it again).
   struct idle_worker {
     std::condition_variable woken;
     std::function<void()> task; // given by submit
@@ -88,7 +90,8 @@ private:
 
   void work();
   // Under the lock: false when this thread is to end (stopping, or idle too long).
-  bool wait_for_task(std::unique_lock<std::mutex>& lock, std::function<void()>& task);
+  bool wait_for_task(std::unique_lock<std::mutex>& lock, const std::shared_ptr<idle_worker>& me,
+                     std::function<void()>& task);
   // Under the lock: this thread leaves the pool; returns the thread to join.
   std::thread retire();
 
@@ -97,7 +100,7 @@ private:
   std::chrono::milliseconds idle_timeout_;
   std::mutex mutex_;
   std::deque<std::function<void()>> tasks_; // waiting for a busy thread to finish
-  std::vector<idle_worker*> idle_;         // a stack: the back is the most recent
+  std::vector<std::shared_ptr<idle_worker>> idle_; // a stack: the back is the most recent
   std::unordered_map<std::thread::id, std::thread> threads_;
   std::thread retired_; // the last thread that ended, joined by the next one or by stop
   bool stopping_ = false;
