@@ -348,7 +348,8 @@ void worker_pool::work() {
     earlier.join();
 }
 
-bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock, const std::shared_ptr<idle_worker>& me,
+bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock,
+                                const std::shared_ptr<idle_worker>& me,
                                 std::function<void()>& task) {
   for (;;) {
     if (!tasks_.empty()) {

@@ -21,11 +21,12 @@
 // wake-up of the gate) and the gate watches for the next request.
 //
 // What still holds a worker while the client reads: a chunked response (a
-// stream, e.g. server-sent events: each piece leaves as it is written) and
-// a response past `buffered_response_limit` bytes; each of their sends waits
-// at most `write_timeout` for room. So the bytes buffered per connection are
-// at most that limit. The time a handler takes is bounded by the handlers'
-// own RequestTimeout.
+// stream, e.g. the list without a limit or server-sent events, at most 8 of
+// those: each piece leaves as it is written) and a response past
+// `buffered_response_limit` (256 KiB); each of their sends waits at most
+// `write_timeout` for room. So the bytes buffered per connection are at most
+// that limit. The time a handler takes is bounded by the handlers' own
+// RequestTimeout. At shutdown, answers the gate has not sent yet are dropped.
 #include "shared/http/request_framing.hpp"
 #include "shared/http/server.hpp"
 
