@@ -499,7 +499,7 @@ TEST_F(limited_server, clients_that_do_not_read_their_answers_hold_no_worker) {
   svr.reset();
   auto o = options();
   o.workers = 2;
-  o.write_timeout = 1s;
+  o.write_timeout = 3s; // blocked workers would keep /healthz waiting this long
   o.keep_alive_timeout = 10s;
   const std::string big(240 * 1024, 'x'); // below what a connection buffers
   auto large = [&big](const httplib::Request&, httplib::Response& res) {
@@ -520,12 +520,10 @@ TEST_F(limited_server, clients_that_do_not_read_their_answers_hold_no_worker) {
   std::this_thread::sleep_for(200ms); // every /big answered, none read
   for (int i = 0; i < 3; ++i) {
     raw_client c{port()};
-    auto start = clock_type::now();
     ASSERT_TRUE(c.send(request("GET", "/healthz")));
-    auto r = c.read_response(1s);
+    auto r = c.read_response(1500ms);
     ASSERT_TRUE(r) << "no worker free while " << silent << " clients do not read";
     EXPECT_EQ(r->status, 200);
-    EXPECT_LT(clock_type::now() - start, 500ms);
   }
   // Read late, within write_timeout: the whole answer, and the connection
   // serves the next request.
