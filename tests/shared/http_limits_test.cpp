@@ -23,6 +23,7 @@
 #include <thread>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,8 +49,17 @@ struct raw_response {
 // A client that writes exactly the bytes it is given.
 class raw_client {
 public:
-  explicit raw_client(int port) {
+  // `receive_buffer` (bytes, 0: the system's) bounds what the kernel takes
+  // for a client that does not read.
+  explicit raw_client(int port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+      // Small segments: the server's send buffer is sized from them, and
+      // loopback's 64 KiB ones would let it take a large answer whole.
+      int segment = 536;
+      ::setsockopt(fd_, IPPROTO_TCP, TCP_MAXSEG, &segment, sizeof(segment));
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -480,6 +490,118 @@ TEST_F(limited_server, a_burst_s_workers_end_once_idle_even_under_light_load) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
   }
+}
+
+// An answer the client does not read is the gate's to send: it holds a
+// buffer, not a worker, and the connection closes once no byte has left for
+// write_timeout; a client that reads late gets the whole answer.
+TEST_F(limited_server, clients_that_do_not_read_their_answers_hold_no_worker) {
+  svr.reset();
+  auto o = options();
+  o.workers = 2;
+  o.write_timeout = 3s; // blocked workers would keep /healthz waiting this long
+  o.keep_alive_timeout = 10s;
+  const std::string big(240 * 1024, 'x'); // below what a connection buffers
+  auto large = [&big](const httplib::Request&, httplib::Response& res) {
+    res.set_content(big, "text/plain");
+  };
+  auto ok = [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"status":"Healthy"})", "application/json");
+  };
+  svr = std::make_unique<running_server>(
+    o, metrics, std::vector<route>{{"/big", "/big", large, nullptr},
+                                   {"/healthz", "/healthz", ok, nullptr}});
+  constexpr int silent = 8; // four times the workers
+  std::vector<std::unique_ptr<raw_client>> readers;
+  for (int i = 0; i < silent; ++i) {
+    readers.push_back(std::make_unique<raw_client>(port(), 4096));
+    ASSERT_TRUE(readers.back()->send(request("GET", "/big")));
+  }
+  std::this_thread::sleep_for(200ms); // every /big answered, none read
+  for (int i = 0; i < 3; ++i) {
+    raw_client c{port()};
+    ASSERT_TRUE(c.send(request("GET", "/healthz")));
+    auto r = c.read_response(1500ms);
+    ASSERT_TRUE(r) << "no worker free while " << silent << " clients do not read";
+    EXPECT_EQ(r->status, 200);
+  }
+  // Read late, within write_timeout: the whole answer, and the connection
+  // serves the next request.
+  auto late = readers.front()->read_response();
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 200);
+  EXPECT_EQ(late->body.size(), big.size());
+  EXPECT_TRUE(late->body == big);
+  ASSERT_TRUE(readers.front()->send(request("GET", "/healthz")));
+  auto next = readers.front()->read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  // Never read: cut after write_timeout without progress, so the answer
+  // never arrives whole.
+  std::this_thread::sleep_for(o.write_timeout + 500ms);
+  auto cut = readers.back()->read_response(2s);
+  EXPECT_FALSE(cut) << "a whole answer after write_timeout";
+  EXPECT_TRUE(readers.back()->closed_by_server(1s));
+}
+
+// Past HttpWorkers, requests wait in one queue and are served in the order
+// they arrived.
+TEST_F(limited_server, past_the_workers_requests_are_served_in_arrival_order) {
+  svr.reset();
+  auto o = options();
+  o.workers = 1;
+  o.workers_kept = 1;
+  struct log {
+    std::mutex m;
+    std::condition_variable cv;
+    bool holding = false;
+    bool released = false;
+    std::vector<std::string> served;
+  };
+  auto l = std::make_shared<log>();
+  auto held = [l](const httplib::Request&, httplib::Response& res) {
+    std::unique_lock lock{l->m};
+    l->holding = true;
+    l->cv.notify_all();
+    l->cv.wait_for(lock, 10s, [&] { return l->released; });
+    res.set_content("{}", "application/json");
+  };
+  auto noted = [l](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock{l->m};
+    l->served.push_back(req.get_param_value("n"));
+    res.set_content("{}", "application/json");
+  };
+  svr = std::make_unique<running_server>(
+    o, metrics,
+    std::vector<route>{{"/held", "/held", held, nullptr}, {"/noted", "/noted", noted, nullptr}});
+  raw_client first{port()};
+  ASSERT_TRUE(first.send(request("GET", "/held")));
+  {
+    std::unique_lock lock{l->m};
+    ASSERT_TRUE(l->cv.wait_for(lock, 5s, [&] { return l->holding; }));
+  }
+  std::vector<std::unique_ptr<raw_client>> waiting;
+  std::vector<std::string> sent;
+  for (int i = 0; i < 8; ++i) {
+    waiting.push_back(std::make_unique<raw_client>(port()));
+    sent.push_back(std::to_string(i));
+    ASSERT_TRUE(waiting.back()->send(request("GET", "/noted?n=" + sent.back())));
+    std::this_thread::sleep_for(20ms); // the gate has read it before the next
+  }
+  {
+    std::lock_guard lock{l->m};
+    EXPECT_TRUE(l->served.empty()) << "served past the one worker";
+    l->released = true;
+  }
+  l->cv.notify_all();
+  ASSERT_TRUE(first.read_response());
+  for (auto& c : waiting) {
+    auto r = c->read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  std::lock_guard lock{l->m};
+  EXPECT_EQ(l->served, sent);
 }
 
 TEST_F(limited_server, past_the_connection_cap_is_503_with_retry_after) {

@@ -4,10 +4,12 @@
 #include "running_server.hpp"
 
 #include <actors/errors.hpp>
+#include <actors/settings.hpp>
 #include <shared/metrics/registry.hpp>
 #include <shared/http/operational.hpp>
 #include <shared/http/problem.hpp>
 #include <shared/http/request.hpp>
+#include <shared/http/rest_controller_actor.hpp>
 #include <shared/http/server.hpp>
 
 #include <raw_http.hpp>
@@ -15,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <thread>
 
 using namespace shared::http;
@@ -503,4 +506,34 @@ TEST_F(configured_server, a_request_continues_the_callers_trace_in_a_span_of_its
   auto started = fresh->get_header_value("traceresponse");
   ASSERT_EQ(started.size(), 55u) << started;
   EXPECT_NE(started.substr(3, 32), "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+namespace {
+
+shared::http::rest_config rest_settings(std::map<std::string, std::string> env) {
+  std::vector<const char*> argv{"test"};
+  actors::settings s{1, argv.data(), std::move(env)};
+  auto c = shared::http::read_rest_config(s, 5000);
+  s.finish();
+  return c;
+}
+
+} // namespace
+
+// HttpWorkers bounds the requests answered at once; the workers kept when
+// idle cannot exceed it, and by default are the core count within it.
+TEST(rest_settings, http_workers_is_validated_and_bounds_the_kept_workers) {
+  EXPECT_EQ(rest_settings({}).server.workers, 64u);
+  auto c = rest_settings({{"HttpWorkers", "8"}, {"HttpWorkersKept", "3"}});
+  EXPECT_EQ(c.server.workers, 8u);
+  EXPECT_EQ(c.server.workers_kept, 3u);
+  EXPECT_EQ(rest_settings({{"HttpWorkers", "1"}}).server.workers_kept, 1u);
+  EXPECT_THROW(rest_settings({{"HttpWorkers", "0"}}), actors::settings_error);
+  EXPECT_THROW(rest_settings({{"HttpWorkers", "many"}}), actors::settings_error);
+  try {
+    rest_settings({{"HttpWorkers", "2"}, {"HttpWorkersKept", "4"}});
+    ADD_FAILURE() << "HttpWorkersKept above HttpWorkers accepted";
+  } catch (const actors::settings_error& e) {
+    EXPECT_NE(std::string{e.what()}.find("HttpWorkersKept"), std::string::npos) << e.what();
+  }
 }

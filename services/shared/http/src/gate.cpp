@@ -29,9 +29,11 @@ using namespace std::chrono_literals;
 
 constexpr auto sweep_interval = 50ms;   // deadlines are kept to about this
 constexpr auto linger_time = 2s;        // reading what a refused client still sends
-constexpr auto next_request_wait = 20ms; // a worker's wait for a keep-alive follow-up
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t drain_per_event = 256 * 1024;
+// A response gathered whole for the gate to write; past it the worker writes
+// the rest itself, so a connection buffers at most this much.
+constexpr std::size_t buffered_response_limit = 256 * 1024;
 constexpr std::uint64_t wake_id = 0;    // connection ids start at 1
 constexpr int retry_after_seconds = 1;
 
@@ -74,6 +76,20 @@ void send_now(int fd, std::string_view data) {
       return;
     data.remove_prefix(static_cast<std::size_t>(n));
   }
+}
+
+// Sends what the socket takes now; false when the connection failed.
+bool send_some(int fd, std::string& data) {
+  while (!data.empty()) {
+    auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0)
+      data.erase(0, static_cast<std::size_t>(n));
+    else if (n < 0 && errno == EINTR)
+      continue;
+    else
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+  return true;
 }
 
 bool wait_for(int fd, short events, std::chrono::milliseconds timeout) {
@@ -144,18 +160,21 @@ struct connection {
   connection(std::uint64_t id, int fd, const framing_limits& limits)
     : id(id), fd(fd), framer(limits) {}
 
-  enum class state { idle, reading, busy, lingering };
+  enum class state { idle, reading, busy, writing, lingering };
 
   std::uint64_t id;
   int fd;
   std::string input; // read and not yet answered: the request, then pipelined bytes
+  std::string output; // answered and not yet sent: the gate sends it
   request_framer framer;
   std::size_t request_size = 0; // when framed: the request is input's first bytes
   bool continue_sent = false;   // "100 Continue" sent for the request being read
   bool peer_closed = false;
   bool close_after = false;     // set by a worker: no further request
   std::size_t served = 0;
-  state st = state::idle;
+  // Stored last by a worker that re-arms the connection itself, so the
+  // gate's sweep, which reads it first, sees the deadline written before.
+  std::atomic<state> st = state::idle;
   std::chrono::steady_clock::time_point deadline;
   std::string remote_ip;        // looked up once, by a worker
   int remote_port = -1;
@@ -165,7 +184,9 @@ namespace {
 
 // What cpp-httplib reads and writes while it serves one framed request: it
 // reads the request's bytes (then end of input), and its writes are gathered
-// and sent together, so a response leaves in one segment.
+// in memory; finish() sends what the socket takes at once and leaves the rest
+// in the connection's output for the gate. A chunked response, or one past
+// buffered_response_limit, is written by the worker as it comes instead.
 class request_stream final : public httplib::Stream {
 public:
   request_stream(connection& c, std::chrono::milliseconds write_timeout)
@@ -173,7 +194,9 @@ public:
       write_timeout_(write_timeout), swallow_continue_(c.continue_sent) {}
 
   bool is_readable() const override { return pos_ < request_.size(); }
-  bool is_writable() const override { return wait_for(c_.fd, POLLOUT, write_timeout_); }
+  bool is_writable() const override {
+    return !direct_ || wait_for(c_.fd, POLLOUT, write_timeout_);
+  }
 
   ssize_t read(char* ptr, size_t size) override {
     auto n = std::min(size, request_.size() - pos_);
@@ -189,17 +212,14 @@ public:
       swallow_continue_ = false;
       return static_cast<ssize_t>(size);
     }
-    if (out_.size() + size > gather_limit && !flush())
-      return -1;
-    if (size > gather_limit)
-      return send_all(data) ? static_cast<ssize_t>(size) : -1;
     out_.append(data);
     // A chunked response is a stream (server-sent events): each piece leaves
     // as it is written, not when the response ends.
-    if (!streaming_)
-      streaming_ = data.starts_with("HTTP/")
-                   && data.find("\r\nTransfer-Encoding: chunked\r\n") != std::string_view::npos;
-    if (streaming_ && !flush())
+    if (!direct_)
+      direct_ = out_.size() > buffered_response_limit
+                || (data.starts_with("HTTP/")
+                    && data.find("\r\nTransfer-Encoding: chunked\r\n") != std::string_view::npos);
+    if (direct_ && !flush())
       return -1;
     return static_cast<ssize_t>(size);
   }
@@ -224,14 +244,22 @@ public:
 
   socket_t socket() const override { return c_.fd; }
 
+  // After the response: false when the connection failed.
+  bool finish() {
+    if (direct_)
+      return flush();
+    bool ok = send_some(c_.fd, out_);
+    if (ok)
+      c_.output.append(out_);
+    return ok;
+  }
+
+private:
   bool flush() {
     bool ok = send_all(out_);
     out_.clear();
     return ok;
   }
-
-private:
-  static constexpr std::size_t gather_limit = 16 * 1024;
 
   bool send_all(std::string_view data) const {
     while (!data.empty()) {
@@ -255,19 +283,20 @@ private:
   std::chrono::milliseconds write_timeout_;
   bool swallow_continue_;
   std::string out_;
-  bool streaming_ = false; // a chunked response: nothing is gathered
+  bool direct_ = false; // a stream or a large response: the worker writes it
 };
 
 } // namespace
 
 bool worker_pool::submit(std::function<void()> task) {
-  std::lock_guard lock{mutex_};
+  std::unique_lock lock{mutex_};
   if (stopping_)
     return false;
   if (!idle_.empty()) {
-    auto* worker = idle_.back();
+    auto worker = std::move(idle_.back());
     idle_.pop_back();
     worker->task = std::move(task);
+    lock.unlock();
     worker->woken.notify_one();
     return true;
   }
@@ -292,7 +321,7 @@ void worker_pool::stop() {
     stopping_ = true;
     threads.swap(threads_);
     retired = std::move(retired_);
-    for (auto* worker : idle_)
+    for (auto& worker : idle_)
       worker->woken.notify_one();
   }
   for (auto& [id, t] : threads)
@@ -302,9 +331,10 @@ void worker_pool::stop() {
 }
 
 void worker_pool::work() {
+  auto me = std::make_shared<idle_worker>();
   std::unique_lock lock{mutex_};
   std::function<void()> task;
-  while (wait_for_task(lock, task)) {
+  while (wait_for_task(lock, me, task)) {
     lock.unlock();
     task();
     task = nullptr;
@@ -318,7 +348,9 @@ void worker_pool::work() {
     earlier.join();
 }
 
-bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock, std::function<void()>& task) {
+bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock,
+                                const std::shared_ptr<idle_worker>& me,
+                                std::function<void()>& task) {
   for (;;) {
     if (!tasks_.empty()) {
       task = std::move(tasks_.front());
@@ -327,14 +359,13 @@ bool worker_pool::wait_for_task(std::unique_lock<std::mutex>& lock, std::functio
     }
     if (stopping_)
       return false;
-    idle_worker me;
-    idle_.push_back(&me);
-    me.woken.wait_for(lock, idle_timeout_, [&] { return me.task || stopping_; });
-    if (me.task) { // submit took it off the stack
-      task = std::move(me.task);
+    idle_.push_back(me);
+    me->woken.wait_for(lock, idle_timeout_, [&] { return me->task || stopping_; });
+    if (me->task) { // submit took it off the stack
+      task = std::move(me->task);
       return true;
     }
-    idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
+    idle_.erase(std::find(idle_.begin(), idle_.end(), me));
     if (!stopping_ && threads_.size() > kept_)
       return false;
   }
@@ -350,7 +381,7 @@ std::thread worker_pool::retire() {
 
 gate::gate(const server_options& options, request_runner run, gate_hooks hooks)
   : options_(options), limits_(options.framing()), run_(std::move(run)), hooks_(std::move(hooks)),
-    workers_(options.max_connections, options.workers_kept, options.worker_idle_timeout) {
+    workers_(options.workers, options.workers_kept, options.worker_idle_timeout) {
   epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
@@ -427,9 +458,12 @@ void gate::loop() {
       auto id = events[static_cast<std::size_t>(i)].data.u64;
       if (id == wake_id) {
         take_handoffs(now);
-      } else if (auto it = connections_.find(id);
-                 it != connections_.end() && it->second->st != connection::state::busy) {
-        on_readable(*it->second, now);
+      } else if (auto it = connections_.find(id); it != connections_.end()) {
+        auto& c = *it->second;
+        if (c.st == connection::state::writing)
+          on_writable(c, now);
+        else if (c.st != connection::state::busy)
+          on_readable(c, now);
       }
     }
     if (now >= next_sweep_) {
@@ -459,11 +493,34 @@ void gate::take_handoffs(clock::time_point now) {
   if (!accepted.empty())
     hooks_.connections(open_);
   for (auto* c : returned) {
-    if (c->close_after)
-      linger(*c, now);
+    if (c->output.empty())
+      answered(*c, now);
     else
-      proceed(*c, now);
+      on_writable(*c, now);
   }
+}
+
+// Sends what a worker left; the deadline restarts whenever bytes leave.
+void gate::on_writable(connection& c, clock::time_point now) {
+  auto before = c.output.size();
+  if (!send_some(c.fd, c.output))
+    return close(c);
+  if (c.output.empty())
+    return answered(c, now);
+  if (c.st != connection::state::writing || c.output.size() < before) {
+    c.st = connection::state::writing;
+    c.deadline = now + options_.write_timeout;
+  }
+  arm(c, EPOLL_CTL_MOD, EPOLLOUT);
+}
+
+// The answers are sent: the next request, if any.
+void gate::answered(connection& c, clock::time_point now) {
+  std::string{}.swap(c.output);
+  if (c.close_after)
+    linger(c, now);
+  else
+    proceed(c, now);
 }
 
 void gate::on_readable(connection& c, clock::time_point now) {
@@ -553,9 +610,9 @@ void gate::sweep(clock::time_point now) {
   }
 }
 
-void gate::arm(connection& c, int op) {
+void gate::arm(connection& c, int op, std::uint32_t events) {
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.events = events | EPOLLONESHOT;
   ev.data.u64 = c.id;
   if (::epoll_ctl(epoll_, op, c.fd, &ev) != 0)
     close(c);
@@ -567,8 +624,8 @@ void gate::close(connection& c) {
   hooks_.connections(--open_);
 }
 
-// On a worker: serves the framed request and the follow-ups that are already
-// there or arrive at once.
+// On a worker: serves the framed request and the pipelined ones already read,
+// while every answer has left at once.
 void gate::serve(connection& c) {
   for (;;) {
     bool close_connection = ++c.served >= options_.keep_alive_max_requests || stopping_;
@@ -577,7 +634,7 @@ void gate::serve(connection& c) {
     {
       request_stream strm{c, options_.write_timeout};
       ok = run_(strm, close_connection, connection_closed);
-      ok = strm.flush() && ok;
+      ok = strm.finish() && ok;
     }
     c.input.erase(0, c.request_size);
     c.request_size = 0;
@@ -587,19 +644,35 @@ void gate::serve(connection& c) {
       c.close_after = true;
       break;
     }
-    if (c.input.empty() && wait_for(c.fd, POLLIN, next_request_wait)) {
-      auto r = read_into(c.fd, c.input, read_chunk);
-      c.peer_closed = r != read_result::open;
-    }
     c.input.erase(0, c.framer.skippable(c.input));
-    if (c.input.empty())
+    if (c.input.empty() || !c.output.empty())
       break;
     auto v = c.framer.advance(c.input);
     if (v.kind != framing_verdict::complete)
       break; // the gate answers, or waits for the rest
     c.request_size = v.size;
   }
-  give_back(c);
+  if (!wait_idle(c))
+    give_back(c);
+}
+
+// On a worker: a keep-alive connection with nothing left to send or to
+// serve goes straight back to epoll, without waking the gate (the common
+// case: one request, its answer sent at once).
+bool gate::wait_idle(connection& c) {
+  if (c.close_after || c.peer_closed || !c.input.empty() || !c.output.empty())
+    return false;
+  if (c.input.capacity() > 2 * read_chunk)
+    std::string{}.swap(c.input);
+  c.deadline = clock::now() + options_.keep_alive_timeout;
+  c.st = connection::state::idle; // before arming: the gate ignores a busy one's events
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = c.id;
+  if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev) == 0)
+    return true;
+  c.st = connection::state::busy;
+  return false;
 }
 
 void gate::give_back(connection& c) {

@@ -9,20 +9,29 @@
 // starve the others; a connection past `max_connections` is answered 503
 // with Retry-After and closed.
 //
-// After answering, a worker waits a few milliseconds for the connection's
-// next request (a keep-alive client under load sends it at once) and serves
-// it without a round trip through the gate; otherwise it gives the
-// connection back. Every request, first or follow-up, is framed by the gate's
-// rules: cpp-httplib's own reading never touches the socket.
+// Workers are bounded (`workers`); past the bound, complete requests wait in
+// one FIFO queue, so under overload every request waits its turn instead of
+// hundreds of threads sharing the cores. A worker gathers the response in
+// memory, sends what the socket takes at once (never waiting) and gives the
+// connection back; the gate writes the rest when the socket has room
+// (EPOLLOUT), so a client that does not read its answer costs a buffer, not
+// a worker, and is closed when no byte leaves for `write_timeout`. A worker
+// also serves pipelined requests already read, but never waits for a
+// keep-alive follow-up: it puts the idle connection back in epoll itself (no
+// wake-up of the gate) and the gate watches for the next request.
 //
-// What stays unbounded: writing a response to a client that reads slowly
-// (each send waits at most `write_timeout` for room, but a client that keeps
-// reading a little keeps the worker); the time a handler takes (bounded by
-// the handlers' own RequestTimeout).
+// What still holds a worker while the client reads: a chunked response (a
+// stream, e.g. the list without a limit or server-sent events, at most 8 of
+// those: each piece leaves as it is written) and a response past
+// `buffered_response_limit` (256 KiB); each of their sends waits at most
+// `write_timeout` for room. So the bytes buffered per connection are at most
+// that limit. The time a handler takes is bounded by the handlers' own
+// RequestTimeout. At shutdown, answers the gate has not sent yet are dropped.
 #include "shared/http/request_framing.hpp"
 #include "shared/http/server.hpp"
 
 #include <httplib.h>
+#include <sys/epoll.h>
 
 #include <atomic>
 #include <chrono>
@@ -56,7 +65,8 @@ struct gate_hooks {
   std::function<void(std::size_t open)> connections; // on every open and close
 };
 
-// Threads started as requests wait, up to `max`. An idle thread waits on its
+// Threads started as requests wait, up to `max`; past it, tasks wait in FIFO
+// order for the next thread to finish. An idle thread waits on its
 // own, the most recently idle one takes the next task, so under light load the
 // same few threads serve and the rest stay idle: past `kept`, a thread idle
 // for `idle_timeout` ends, and a burst's threads (and their stacks) go away.
@@ -72,6 +82,8 @@ public:
   void stop();
 
 private:
+  // A thread's own, shared with a submit that wakes it after unlocking (a
+  // thread woken under the lock would at once block on it again).
   struct idle_worker {
     std::condition_variable woken;
     std::function<void()> task; // given by submit
@@ -79,7 +91,8 @@ private:
 
   void work();
   // Under the lock: false when this thread is to end (stopping, or idle too long).
-  bool wait_for_task(std::unique_lock<std::mutex>& lock, std::function<void()>& task);
+  bool wait_for_task(std::unique_lock<std::mutex>& lock, const std::shared_ptr<idle_worker>& me,
+                     std::function<void()>& task);
   // Under the lock: this thread leaves the pool; returns the thread to join.
   std::thread retire();
 
@@ -88,7 +101,7 @@ private:
   std::chrono::milliseconds idle_timeout_;
   std::mutex mutex_;
   std::deque<std::function<void()>> tasks_; // waiting for a busy thread to finish
-  std::vector<idle_worker*> idle_;         // a stack: the back is the most recent
+  std::vector<std::shared_ptr<idle_worker>> idle_; // a stack: the back is the most recent
   std::unordered_map<std::thread::id, std::thread> threads_;
   std::thread retired_; // the last thread that ended, joined by the next one or by stop
   bool stopping_ = false;
@@ -114,14 +127,17 @@ private:
   void loop();
   void take_handoffs(clock::time_point now);
   void on_readable(connection& c, clock::time_point now);
+  void on_writable(connection& c, clock::time_point now);
+  void answered(connection& c, clock::time_point now);
   void proceed(connection& c, clock::time_point now);
   void refuse(connection& c, int status, const std::string& detail, clock::time_point now);
   void linger(connection& c, clock::time_point now);
   void sweep(clock::time_point now);
-  void arm(connection& c, int op);
+  void arm(connection& c, int op, std::uint32_t events = EPOLLIN);
   void close(connection& c);
   void turn_away(int fd);
   void serve(connection& c);
+  bool wait_idle(connection& c);
   void give_back(connection& c);
   void wake();
 

@@ -91,8 +91,15 @@ rest_config read_rest_config(actors::settings& s, std::uint16_t default_port) {
   o.request_read_timeout = positive("HttpRequestReadTimeout", o.request_read_timeout,
                                     "deadline for a whole request to arrive, from its first "
                                     "byte; then 408 and the connection closed");
-  o.workers_kept = size("HttpWorkersKept", o.workers_kept, 0, 65'536,
+  o.workers = size("HttpWorkers", o.workers, 1, 65'536,
+                   "requests answered at once (worker threads); past it requests wait in "
+                   "arrival order");
+  o.workers_kept = size("HttpWorkersKept", std::min(o.workers_kept, o.workers), 0, 65'536,
                         "request workers kept when idle (default: the core count)");
+  if (o.workers_kept > o.workers)
+    s.reject("HttpWorkersKept", std::to_string(o.workers_kept),
+             std::string{"must not exceed HttpWorkers ("}.append(std::to_string(o.workers))
+               .append(")"));
   o.worker_idle_timeout = positive("HttpWorkerIdleTimeout", o.worker_idle_timeout,
                                    "how long a request worker past HttpWorkersKept stays idle "
                                    "before it ends");

@@ -30,8 +30,9 @@ struct rest_config {
 
 // HttpPort, HttpMaxConnections, HttpMaxBodyBytes, HttpMaxHeaderCount,
 // HttpMaxHeaderBytes, HttpRequestReadTimeout (server.hpp says what each
-// limit answers), HttpWorkersKept, HttpWorkerIdleTimeout, RequestTimeout and DebugSupervision: the same names, grammar and limits in
-// every service.
+// limit answers), HttpWorkers, HttpWorkersKept (at most HttpWorkers),
+// HttpWorkerIdleTimeout, RequestTimeout and DebugSupervision: the same
+// names, grammar and limits in every service.
 rest_config read_rest_config(actors::settings& s, std::uint16_t default_port);
 
 // A service's REST API: its routes point into it, so it lives as long as the server.

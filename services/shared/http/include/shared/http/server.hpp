@@ -14,8 +14,10 @@
 //   (request_framing.hpp has the framing rules); a slow client holds no
 //   worker, so trickling connections cannot starve the others,
 // - complete requests are served by workers (one per request being
-//   answered, at most `max_connections`; past `workers_kept`, a worker idle
-//   for `worker_idle_timeout` ends, so a burst's threads go away), TCP_NODELAY (without it keep-alive
+//   answered, at most `workers`, past which requests wait in FIFO order;
+//   past `workers_kept`, a worker idle for `worker_idle_timeout` ends, so a
+//   burst's threads go away); a worker never waits for a client to read:
+//   the gate sends what is left (gate.hpp), TCP_NODELAY (without it keep-alive
 //   answers wait ~40 ms: 580 vs 25,000 req/s), keep-alive connections idle
 //   for `keep_alive_timeout` closed,
 // - a POST without a JSON content type -> 415 on routes that read a JSON
@@ -54,7 +56,10 @@ struct server_options {
   std::chrono::milliseconds request_read_timeout{10'000}; // from a request's first byte to its last
   std::size_t keep_alive_max_requests = 1'000'000;
   std::chrono::seconds keep_alive_timeout{5};
-  std::chrono::milliseconds write_timeout{5'000}; // waiting for room to send
+  std::chrono::milliseconds write_timeout{5'000}; // no byte of an answer left: closed
+  // Requests answered at once; a handler waiting on the database holds one,
+  // so this is above the POST concurrency the services meet (bench: 32).
+  std::size_t workers = 64;
   std::size_t workers_kept = std::max(1u, std::thread::hardware_concurrency()); // when idle
   std::chrono::milliseconds worker_idle_timeout{5'000}; // then a worker past the kept ones ends
 
