@@ -544,6 +544,33 @@ TEST_F(limited_server, clients_that_do_not_read_their_answers_hold_no_worker) {
   EXPECT_TRUE(readers.back()->closed_by_server(1s));
 }
 
+// A shutdown sends the answers the gate still holds before it closes: a
+// client that reads its answer late, while the server stops, gets it whole.
+TEST_F(limited_server, a_shutdown_sends_the_answers_still_held_then_ends) {
+  svr.reset();
+  auto o = options();
+  o.write_timeout = 5s;
+  const std::string big(240 * 1024, 'y');
+  auto large = [&big](const httplib::Request&, httplib::Response& res) {
+    res.set_content(big, "text/plain");
+  };
+  svr = std::make_unique<running_server>(o, metrics,
+                                         std::vector<route>{{"/big", "/big", large, nullptr}});
+  raw_client slow{port(), 4096};
+  ASSERT_TRUE(slow.send(request("GET", "/big")));
+  std::this_thread::sleep_for(200ms); // answered, most of it held by the gate
+  auto began = std::chrono::steady_clock::now();
+  std::thread stopping{[this] { svr.reset(); }};
+  std::this_thread::sleep_for(300ms); // the server is stopping meanwhile
+  auto late = slow.read_response();
+  stopping.join();
+  auto took = std::chrono::steady_clock::now() - began;
+  ASSERT_TRUE(late) << "the answer was dropped at shutdown";
+  EXPECT_EQ(late->status, 200);
+  EXPECT_TRUE(late->body == big) << late->body.size() << " of " << big.size() << " bytes";
+  EXPECT_LT(took, o.write_timeout) << "the drain ends once the answer is sent";
+}
+
 // Past HttpWorkers, requests wait in one queue and are served in the order
 // they arrived.
 TEST_F(limited_server, past_the_workers_requests_are_served_in_arrival_order) {

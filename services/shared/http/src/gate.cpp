@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -401,7 +402,7 @@ gate::gate(const server_options& options, request_runner run, gate_hooks hooks)
 gate::~gate() {
   stopping_ = true;
   workers_.stop();
-  quit_ = true;
+  draining_ = true;
   wake();
   thread_.join();
   for (auto& [id, c] : connections_)
@@ -450,8 +451,9 @@ void gate::wake() {
 
 void gate::loop() {
   std::array<epoll_event, 128> events;
-  while (!quit_) {
-    int timeout = connections_.empty() ? -1 : static_cast<int>(sweep_interval.count());
+  std::optional<clock::time_point> drain_until;
+  for (;;) {
+    int timeout = connections_.empty() && !draining_ ? -1 : static_cast<int>(sweep_interval.count());
     int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), timeout);
     auto now = clock::now();
     for (int i = 0; i < n; ++i) {
@@ -470,7 +472,32 @@ void gate::loop() {
       sweep(now);
       next_sweep_ = now + sweep_interval;
     }
+    if (draining_) {
+      if (!drain_until) {
+        take_handoffs(now); // the workers are done: what they gave back is all
+        drain_until = now + options_.write_timeout;
+      }
+      if (!drain(now >= *drain_until))
+        return;
+    }
   }
+}
+
+// At shutdown: the answers still being sent (and refusals lingering) go on,
+// for at most write_timeout; every other connection is closed. False once
+// nothing is left.
+bool gate::drain(bool give_up) {
+  bool sending = false;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    auto& c = *it->second;
+    ++it; // close() erases c
+    auto st = c.st.load();
+    if (!give_up && (st == connection::state::writing || st == connection::state::lingering))
+      sending = true;
+    else
+      close(c);
+  }
+  return sending;
 }
 
 void gate::take_handoffs(clock::time_point now) {

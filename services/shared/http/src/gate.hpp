@@ -26,7 +26,8 @@
 // `buffered_response_limit` (256 KiB); each of their sends waits at most
 // `write_timeout` for room. So the bytes buffered per connection are at most
 // that limit. The time a handler takes is bounded by the handlers' own
-// RequestTimeout. At shutdown, answers the gate has not sent yet are dropped.
+// RequestTimeout. At shutdown, once the workers are done, the gate sends the
+// answers it still holds for at most `write_timeout`, then closes the rest.
 #include "shared/http/request_framing.hpp"
 #include "shared/http/server.hpp"
 
@@ -112,7 +113,8 @@ struct connection;
 class gate {
 public:
   gate(const server_options& options, request_runner run, gate_hooks hooks);
-  // Lets requests in flight finish, then closes every connection.
+  // Lets requests in flight finish and their answers leave (for at most
+  // write_timeout), then closes every connection.
   ~gate();
 
   gate(const gate&) = delete;
@@ -133,6 +135,7 @@ private:
   void refuse(connection& c, int status, const std::string& detail, clock::time_point now);
   void linger(connection& c, clock::time_point now);
   void sweep(clock::time_point now);
+  bool drain(bool give_up);
   void arm(connection& c, int op, std::uint32_t events = EPOLLIN);
   void close(connection& c);
   void turn_away(int fd);
@@ -148,7 +151,7 @@ private:
   int epoll_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false}; // no new work; requests in flight finish
-  std::atomic<bool> quit_{false};     // the gate thread ends
+  std::atomic<bool> draining_{false}; // the workers are done: send what is left, then end
   std::atomic<std::size_t> open_{0};
 
   std::mutex handoff_mutex_;
