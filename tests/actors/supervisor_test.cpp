@@ -113,6 +113,19 @@ protected:
     return actors::call<int>(sys, h, 5s, crash_atom::value);
   }
 
+  // Sends `h` work of `ms` from another thread; true once the child began it.
+  bool begin_work(const actors::handle& h, int ms, std::chrono::milliseconds deadline,
+                  std::future<caf::expected<std::string>>& in_flight) {
+    std::promise<void> started;
+    work_started = &started;
+    in_flight = std::async(std::launch::async, [this, h, ms, deadline] {
+      return actors::call<std::string>(sys, h, deadline, work_atom::value, ms);
+    });
+    auto begun = started.get_future().wait_for(5s) == std::future_status::ready;
+    work_started = nullptr;
+    return begun;
+  }
+
   // Waits for the supervisor to terminate and returns its exit reason.
   caf::error exit_reason_of(const caf::actor& sup) {
     caf::error reason = caf::make_error(caf::sec::request_timeout, "supervisor did not stop");
@@ -264,13 +277,8 @@ TEST_F(supervisor_test, shutdown_keeps_serving_through_handles_until_each_child_
   auto sup = start(spec("sup", actors::strategy::one_for_one,
                         {actors::child(b, b_starts.start()), actors::child(a, a_starts.start())}));
   ASSERT_EQ(who(b), 1);
-  std::promise<void> started;
-  work_started = &started;
-  auto in_flight = std::async(std::launch::async, [&] {
-    return actors::call<std::string>(sys, a, 10s, work_atom::value, 3000);
-  });
-  ASSERT_EQ(started.get_future().wait_for(5s), std::future_status::ready);
-  work_started = nullptr;
+  std::future<caf::expected<std::string>> in_flight;
+  ASSERT_TRUE(begin_work(a, 3000, 10s, in_flight));
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   for (int i = 0; i < 20; ++i) {
     auto served = who(b);
@@ -289,13 +297,8 @@ TEST_F(supervisor_test, shutdown_finishes_work_in_flight_then_refuses_new_work) 
   auto a = handle("a");
   auto sup = start(spec("sup", actors::strategy::one_for_one, {actors::child(a, starts.start())}));
   ASSERT_EQ(who(a), 1);
-  std::promise<void> started;
-  work_started = &started;
-  auto in_flight = std::async(std::launch::async, [&] {
-    return actors::call<std::string>(sys, a, 5s, work_atom::value, 300);
-  });
-  ASSERT_EQ(started.get_future().wait_for(5s), std::future_status::ready);
-  work_started = nullptr;
+  std::future<caf::expected<std::string>> in_flight;
+  ASSERT_TRUE(begin_work(a, 300, 5s, in_flight));
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   EXPECT_EQ(exit_reason_of(sup), caf::exit_reason::user_shutdown);
   auto done = in_flight.get();

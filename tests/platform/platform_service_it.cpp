@@ -527,8 +527,7 @@ TEST(outbox, the_request_trace_goes_on_with_its_event) {
   const std::string queue = "it_outbox_trace";
   service_process service(options("it_trace"));
   ASSERT_TRUE(service.wait_ready());
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
   const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
   auto c = service.http();
   auto r = post_json(c, R"({"name":"Traced","publisher":"W3C","cost":"Free"})",
@@ -570,8 +569,7 @@ TEST(outbox, a_create_retried_with_its_idempotency_key_makes_one_platform_and_on
   const std::string queue = "it_outbox_idempotency";
   service_process service(options("it_idempotency"));
   ASSERT_TRUE(service.wait_ready());
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
   auto c = service.http();
   const std::string body = R"({"name":"Retried","publisher":"p","cost":"c"})";
   auto first = post_json(c, body, {{"Idempotency-Key", "\"b3c1-retry\""}});
@@ -667,8 +665,7 @@ TEST(outbox, a_commit_wakes_the_relay_without_waiting_for_its_poll) {
   o.extra_flags = {"--OutboxPollInterval=30s"}; // only the commit's wake can be quick
   service_process service(o);
   ASSERT_TRUE(service.wait_ready());
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
   std::this_thread::sleep_for(500ms); // the first poll round has passed: the relay is idle
 
   // Three creates, each after the relay went idle again.
@@ -698,8 +695,7 @@ TEST(outbox, replicas_on_one_database_publish_each_event_once_and_a_standby_take
   auto standby_replica = standby_for(leader, options("it_replicas"));
   ASSERT_TRUE(standby_replica) << "a leading replica and a standby";
   auto& standby = *standby_replica;
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
 
   auto create = [](service_process& replica, int i) {
     auto c = replica.http();
@@ -738,8 +734,7 @@ TEST(outbox, a_commit_on_a_standby_wakes_the_leaders_relay_without_waiting_for_i
   ASSERT_TRUE(standby_replica) << "a leading replica and a standby";
   auto& standby = *standby_replica;
   ASSERT_TRUE(leader.process().wait_for_line("actor=platform.outbox_listener event=listening", 5s));
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
 
   expect_each_create_published_within_a_second(standby, reader, "standby");
 }
@@ -801,8 +796,7 @@ TEST(outbox, a_row_over_the_size_limit_is_parked_and_the_rows_after_it_flow_in_o
   o.extra_flags = {"--OutboxMaxEventBytes=1024"};
   service_process service(o);
   ASSERT_TRUE(service.wait_ready());
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
   ASSERT_TRUE(relay_leads(service));
   auto restarts_before = service.metric(relay_restarts);
 
@@ -871,9 +865,8 @@ TEST(outbox, a_row_the_broker_nacks_while_taking_others_is_parked_after_three_na
   } remove_guard{broker, guard};
   service_process service(options("it_outbox_nack"));
   ASSERT_TRUE(service.wait_ready());
-  platform_it::prepare_queue(broker, queue);
   platform_it::prepare_queue(broker, guard);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
   ASSERT_TRUE(relay_leads(service));
 
   soci::session sql{soci::postgresql, support::postgres().connection_string("it_outbox_nack")};
@@ -932,8 +925,7 @@ TEST(outbox, a_row_that_closes_the_channel_is_parked_and_the_relay_carries_on_wi
   } restore_limit{broker};
   service_process service(options("it_outbox_refused"));
   ASSERT_TRUE(service.wait_ready());
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
   ASSERT_TRUE(relay_leads(service));
   auto restarts_before = service.metric(relay_restarts);
 
@@ -1519,8 +1511,7 @@ TEST(outbox, an_event_committed_after_a_later_id_is_published_once_in_commit_ord
   service_process service(o);
   ASSERT_TRUE(service.wait_ready());
   ASSERT_TRUE(relay_leads(service));
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
 
   auto conn = support::postgres().connection_string(o.database);
   soci::session first{soci::postgresql, conn}, second{soci::postgresql, conn};
@@ -1549,8 +1540,7 @@ TEST(outbox, a_frozen_leader_loses_the_lock_and_a_standby_takes_over_within_30s)
   auto standby_replica = standby_for(leader, options("it_frozen"));
   ASSERT_TRUE(standby_replica) << "a leading replica and a standby";
   auto& standby = *standby_replica;
-  platform_it::prepare_queue(broker, queue);
-  platform_it::queue_reader reader{broker, queue};
+  auto reader = platform_it::queue_reader::emptied(broker, queue);
 
   leader.process().signal(SIGSTOP);
   auto frozen = std::chrono::steady_clock::now();

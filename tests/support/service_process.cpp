@@ -129,7 +129,15 @@ queue_reader::queue_reader(const support::rabbitmq_server& broker, const std::st
   declare(*conn_, queue, exchange);
 }
 
+queue_reader::queue_reader(queue_reader&&) noexcept = default;
 queue_reader::~queue_reader() = default;
+
+queue_reader queue_reader::emptied(const support::rabbitmq_server& broker,
+                                   const std::string& queue) {
+  queue_reader reader{broker, queue};
+  reader.conn_->purge_queue(queue);
+  return reader;
+}
 
 std::vector<received> queue_reader::take(std::size_t count, std::chrono::milliseconds deadline) {
   if (!consuming_) {

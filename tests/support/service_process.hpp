@@ -72,7 +72,11 @@ class queue_reader {
 public:
   queue_reader(const support::rabbitmq_server& broker, const std::string& queue,
                const std::string& exchange = "trigger");
+  queue_reader(queue_reader&&) noexcept;
   ~queue_reader();
+
+  // A reader of `queue` emptied first: what the test's own creates publish.
+  static queue_reader emptied(const support::rabbitmq_server& broker, const std::string& queue);
 
   // Messages until `count` arrived or `deadline` passed.
   std::vector<received> take(std::size_t count, std::chrono::milliseconds deadline);

@@ -66,32 +66,27 @@ std::string problem_response(int status, const std::string& detail, const std::s
   return r.append("\r\n").append(body);
 }
 
-// Best effort on a non-blocking socket: answers are small and the socket's
-// buffer is empty when they are sent.
-void send_now(int fd, std::string_view data) {
-  while (!data.empty()) {
-    auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
-// Sends what the socket takes now; false when the connection failed.
-bool send_some(int fd, std::string& data) {
-  while (!data.empty()) {
-    auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+// Sends what the (non-blocking) socket takes now: the bytes sent, or nothing
+// when the connection failed.
+std::optional<std::size_t> send_some(int fd, std::string_view data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    auto n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0)
-      data.erase(0, static_cast<std::size_t>(n));
+      sent += static_cast<std::size_t>(n);
     else if (n < 0 && errno == EINTR)
       continue;
+    else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      break;
     else
-      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+      return std::nullopt;
   }
-  return true;
+  return sent;
 }
+
+// Best effort: the gate's own answers are small and the socket's buffer is
+// empty when they are sent.
+void send_now(int fd, std::string_view data) { (void) send_some(fd, data); }
 
 bool wait_for(int fd, short events, std::chrono::milliseconds timeout) {
   pollfd p{fd, events, 0};
@@ -249,10 +244,10 @@ public:
   bool finish() {
     if (direct_)
       return flush();
-    bool ok = send_some(c_.fd, out_);
-    if (ok)
-      c_.output.append(out_);
-    return ok;
+    auto sent = send_some(c_.fd, out_);
+    if (sent)
+      c_.output.append(out_, *sent);
+    return sent.has_value();
   }
 
 private:
@@ -529,12 +524,13 @@ void gate::take_handoffs(clock::time_point now) {
 
 // Sends what a worker left; the deadline restarts whenever bytes leave.
 void gate::on_writable(connection& c, clock::time_point now) {
-  auto before = c.output.size();
-  if (!send_some(c.fd, c.output))
+  auto sent = send_some(c.fd, c.output);
+  if (!sent)
     return close(c);
+  c.output.erase(0, *sent);
   if (c.output.empty())
     return answered(c, now);
-  if (c.st != connection::state::writing || c.output.size() < before) {
+  if (c.st != connection::state::writing || *sent > 0) {
     c.st = connection::state::writing;
     c.deadline = now + options_.write_timeout;
   }
